@@ -6,7 +6,12 @@ import { createRequire } from 'node:module';
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 rmSync('dist', { recursive: true, force: true });
 for (const project of ['tsconfig.json', 'tsconfig.cjs.json']) {
-  execFileSync(process.execPath, [tsc, '-p', project], { stdio: 'inherit' });
+  try {
+    execFileSync(process.execPath, [tsc, '-p', project], { stdio: 'inherit' });
+  } catch {
+    console.error(`build: tsc -p ${project} failed (errors above)`);
+    process.exit(1);
+  }
 }
 // The package is "type": "module"; this marker makes Node read dist/cjs as CommonJS.
 mkdirSync('dist/cjs', { recursive: true });

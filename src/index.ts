@@ -1,1 +1,58 @@
-export {};
+export { CircuitBreaker } from './breaker/circuit-breaker.js';
+export { CircuitOpenError, CallTimeoutError, SlowCallError } from './breaker/errors.js';
+export { BreakerRegistry, defaultRegistry } from './breaker/registry.js';
+export type { BreakerDefaults, BreakerRegistryOptions } from './breaker/registry.js';
+export { circuitBreaker } from './breaker/decorator.js';
+export { backoffMs } from './breaker/backoff.js';
+export type { BackoffSettings } from './breaker/backoff.js';
+export type {
+  BreakerEvents,
+  CallOptions,
+  CallOutcome,
+  CircuitBreakerMetrics,
+  CircuitBreakerOptions,
+  CircuitBreakerSnapshot,
+  CircuitState,
+  Clock,
+  Permit,
+  RetryOptions,
+  StateChangeEvent,
+  TransitionKey,
+} from './breaker/types.js';
+// health
+export { HealthCheckManager } from './health/manager.js';
+export { systemCheck } from './health/checks/system.js';
+export type { SystemCheckOptions, Threshold } from './health/checks/system.js';
+export { breakerCheck, breakerRegistryCheck } from './health/checks/breakers.js';
+export type { BreakerCheckOptions, BreakerRegistryCheckOptions } from './health/checks/breakers.js';
+export { grpcHealthDefinition } from './health/grpc-health-service.js';
+export type { GrpcHealthService, GrpcHealthServiceOptions, HealthCheckRequest, HealthCheckResponse, ServingStatus } from './health/grpc-health-service.js';
+export type { HealthRequestHandler, ServeOptions } from './health/http-endpoint.js';
+export type { HealthReport, ComponentReport, HealthJsonReport, HealthJsonCheck } from './health/report.js';
+export type {
+  CheckCompleteEvent,
+  CheckFunction,
+  CheckRegistration,
+  CheckResult,
+  CheckState,
+  ComponentType,
+  HealEvent,
+  HealFunction,
+  HealPolicyOptions,
+  HealthCheckManagerOptions,
+  HealthClock,
+  HealthEvents,
+  HealthStatus,
+  HealthTimers,
+  OverallChangeEvent,
+  StatusChangeEvent,
+} from './health/check-types.js';
+export { observeHealth } from './telemetry/health-metrics.js';
+export { BreakwaterInstrumentation } from './instrumentation/instrumentation.js';
+export { HttpStatusError } from './instrumentation/http-outcome.js';
+export type { AutoBreakerOptions, BreakwaterInstrumentationConfig, InstrumentedClient } from './instrumentation/types.js';
+export type { HostPattern } from './config/host-patterns.js';
+export { ConfigError } from './config/errors.js';
+export { breakwaterViews } from './telemetry/views.js';
+export type { BreakwaterViewsOptions } from './telemetry/views.js';
+export type { MetricSource, StopObserving } from './telemetry/types.js';

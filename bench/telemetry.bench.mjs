@@ -1,0 +1,128 @@
+// What OTel telemetry costs a call: execute() on a breaker whose registry is reported through a
+// live MeterProvider and reader versus the same breaker with no telemetry at all. The reader
+// collects before every measured round of the live cases (so each round also pays for the garbage
+// and cache misses a scrape leaves behind), outside the timed loop: collection runs per scrape, not
+// per call, and is measured on its own below for a full registry of 250 breakers. Rounds are
+// interleaved and rotated; the difference is the median of per-round ratios, which cancels most of
+// the drift of a shared machine. Target: within 5 %.
+// Run with `npm run bench -- telemetry`.
+import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
+import { BreakerRegistry, BreakwaterInstrumentation } from '../dist/esm/index.js';
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 21);
+const OPS = Number(process.env.BENCH_OPS ?? 200_000);
+const REJECT_OPS = Math.round(OPS / 3);
+const OTHER_BREAKERS = 100;
+const COLLECTION_SAMPLES = 50;
+
+class Reader extends MetricReader {
+  async onForceFlush() {}
+  async onShutdown() {}
+}
+
+const work = async () => 1;
+const noop = () => {};
+
+function instrumented(config) {
+  const reader = new Reader();
+  const provider = new MeterProvider({ readers: [reader] });
+  const inst = new BreakwaterInstrumentation({ instrument: [], ...config });
+  inst.setMeterProvider(provider);
+  for (let i = 0; i < OTHER_BREAKERS; i++) inst.registry.get(`other-${i}:443`);
+  return { inst, reader, breaker: inst.registry.get('bench:443'), open: openBreaker(inst.registry) };
+}
+
+function openBreaker(registry) {
+  const b = registry.get('bench-open:443');
+  b.forceOpen();
+  return b;
+}
+
+const plainRegistry = new BreakerRegistry();
+const plain = { breaker: plainRegistry.get('bench:443'), open: openBreaker(plainRegistry) };
+const live = instrumented({});
+
+const histogram = instrumented({ durationHistogram: true });
+
+let collected = 0;
+async function collect(reader) {
+  const { errors } = await reader.collect();
+  if (errors.length) throw new AggregateError(errors);
+  collected++;
+}
+
+const cases = {
+  'execute(), no telemetry': { reader: undefined, run: async (n) => {
+    for (let i = 0; i < n; i++) await plain.breaker.execute(work);
+  } },
+  'execute(), live MeterProvider + reader': { reader: live.reader, run: async (n) => {
+    for (let i = 0; i < n; i++) await live.breaker.execute(work);
+  } },
+  'execute(), + durationHistogram': { reader: histogram.reader, run: async (n) => {
+    for (let i = 0; i < n; i++) await histogram.breaker.execute(work);
+  } },
+  'rejection, no telemetry': { reader: undefined, run: async (n) => {
+    for (let i = 0; i < n; i++) await plain.open.execute(work).catch(noop);
+  } },
+  'rejection, live MeterProvider + reader': { reader: live.reader, run: async (n) => {
+    for (let i = 0; i < n; i++) await live.open.execute(work).catch(noop);
+  } },
+};
+
+async function measure({ reader, run }, n) {
+  if (reader) await collect(reader);
+  const start = process.hrtime.bigint();
+  await run(n);
+  return Number(process.hrtime.bigint() - start) / n;
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+for (const [name, { run }] of Object.entries(cases)) await run(name.startsWith('rejection') ? 20_000 : 50_000);
+collected = 0;
+const samples = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
+for (let round = 0; round < ROUNDS; round++) {
+  const names = Object.keys(cases);
+  const order = names.slice(round % names.length).concat(names.slice(0, round % names.length));
+  for (const name of order) samples[name].push(await measure(cases[name], name.startsWith('rejection') ? REJECT_OPS : OPS));
+}
+const ns = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]));
+
+// Each round measures both sides within a few milliseconds of each other, so the per-round ratio
+// cancels most of the machine's drift; its median is the reported difference.
+const diff = (k, base) => {
+  const ratios = samples[k].map((v, i) => v / samples[base][i]);
+  return `${((median(ratios) - 1) * 100).toFixed(1)} %`;
+};
+const rows = [
+  ['case', 'ns/op (median)', 'vs no telemetry (median of per-round ratios)'],
+  ['execute(), no telemetry', ns['execute(), no telemetry'].toFixed(0), ''],
+  ['execute(), live MeterProvider + reader', ns['execute(), live MeterProvider + reader'].toFixed(0), diff('execute(), live MeterProvider + reader', 'execute(), no telemetry')],
+  ['execute(), + durationHistogram', ns['execute(), + durationHistogram'].toFixed(0), diff('execute(), + durationHistogram', 'execute(), no telemetry')],
+  ['rejection, no telemetry', ns['rejection, no telemetry'].toFixed(0), ''],
+  ['rejection, live MeterProvider + reader', ns['rejection, live MeterProvider + reader'].toFixed(0), diff('rejection, live MeterProvider + reader', 'rejection, no telemetry')],
+];
+console.log(`telemetry bench: ${ROUNDS} interleaved rounds, ${OPS} execute / ${REJECT_OPS} rejection ops per round, median; ` +
+  `${OTHER_BREAKERS + 2} breakers reported, ${collected} collections (one before each live round)`);
+const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => String(r[c]).length)));
+for (const r of rows) console.log('| ' + r.map((cell, c) => String(cell).padEnd(widths[c])).join(' | ') + ' |');
+
+// A collection on its own: 250 breakers with traffic, every series, as a scrape would.
+const full = instrumented({});
+for (const b of full.inst.registry) await b.execute(work).catch(noop);
+for (let i = 0; full.inst.registry.size < 250; i++) await full.inst.registry.get(`more-${i}:443`).execute(work);
+const collectionMs = [];
+let series = 0;
+for (let i = 0; i < COLLECTION_SAMPLES; i++) {
+  const start = performance.now();
+  const { resourceMetrics } = await full.reader.collect();
+  collectionMs.push(performance.now() - start);
+  if (i === 0) series = resourceMetrics.scopeMetrics.flatMap((sm) => sm.metrics).reduce((n, m) => n + m.dataPoints.length, 0);
+}
+const scrapeMs = median(collectionMs);
+console.log(`one collection (a scrape) of ${full.inst.registry.size} breakers, ${series} series: ` +
+  `${scrapeMs.toFixed(2)} ms (median of ${COLLECTION_SAMPLES}), ${((scrapeMs / 15_000) * 100).toFixed(3)} % of one core at a 15 s scrape interval`);
+for (const x of [live, histogram, full]) x.inst.disable();

@@ -1,0 +1,144 @@
+import { CircuitBreaker } from './circuit-breaker.js';
+import { Listeners } from './listeners.js';
+import { OptionChecker, PER_BREAKER_OPTIONS, resolveConfig, WithConfig, type BreakerConfig } from './options.js';
+import type { CircuitBreakerOptions } from './types.js';
+
+export type BreakerDefaults = Partial<Omit<CircuitBreakerOptions, 'name'>>;
+
+export interface BreakerRegistryOptions {
+  /** Options every breaker gets unless `get()` overrides them. */
+  defaults?: BreakerDefaults;
+  /** Most breakers kept at once (default 500); the least recently used idle one makes room. */
+  maxBreakers?: number;
+}
+
+interface Entry {
+  readonly breaker: CircuitBreaker;
+  /** Value of the registry's use counter at the last get(): the smallest is the least recently used. */
+  lastUse: number;
+}
+
+interface RegistryEvents {
+  create: CircuitBreaker;
+  evict: CircuitBreaker;
+}
+
+/**
+ * Breakers by key, created on first use with shared defaults and bounded in number.
+ *
+ * When full, a new breaker evicts the least recently used *idle* breaker (no permit in flight).
+ * When every breaker is busy, the registry grows past `maxBreakers` rather than throw away a
+ * breaker whose calls are still running, and shrinks back on later creations as breakers go idle:
+ * the overshoot is bounded by the number of concurrent calls.
+ */
+export class BreakerRegistry implements Iterable<CircuitBreaker> {
+  readonly #entries = new Map<string, Entry>();
+  readonly #defaults: BreakerDefaults;
+  /** The defaults resolved once, shared by every breaker whose get() options are per-breaker only. */
+  readonly #config: BreakerConfig;
+  readonly #maxBreakers: number;
+  readonly #listeners = new Listeners<RegistryEvents>();
+  // Recency is a counter stamped on each use rather than Map re-insertion: get() is on the hot
+  // path of every instrumented request, eviction only runs when a new breaker meets a full registry.
+  #uses = 0;
+
+  constructor(options: BreakerRegistryOptions = {}) {
+    if (typeof options !== 'object' || options === null) {
+      throw new TypeError(`BreakerRegistry: options must be an object, got ${String(options)}`);
+    }
+    const max = options.maxBreakers ?? 500;
+    if (typeof max !== 'number') {
+      throw new TypeError(`BreakerRegistry: option "maxBreakers" must be a number, got ${JSON.stringify(max)}`);
+    }
+    if (!Number.isInteger(max) || max < 1) {
+      throw new RangeError(`BreakerRegistry: option "maxBreakers" must be an integer >= 1, got ${max}`);
+    }
+    this.#maxBreakers = max;
+    if (options.defaults !== undefined && (typeof options.defaults !== 'object' || options.defaults === null)) {
+      throw new TypeError(`BreakerRegistry: option "defaults" must be an object, got ${String(options.defaults)}`);
+    }
+    this.#defaults = { ...options.defaults };
+    // Bad defaults fail here, not on the first request that needs a breaker.
+    this.#config = resolveConfig(new OptionChecker('BreakerRegistry defaults'), this.#defaults);
+    // ...including the per-breaker ones (attributes, initialState), checked on a throwaway breaker.
+    new CircuitBreaker(new WithConfig({ ...this.#defaults, name: 'defaults' }, this.#config));
+  }
+
+  /** The breaker for `key`, created with `{ ...defaults, ...options, name: key }` if there is none. */
+  get(key: string, options?: BreakerDefaults): CircuitBreaker {
+    const entry = this.#entries.get(key);
+    if (entry !== undefined) {
+      entry.lastUse = ++this.#uses;
+      return entry.breaker;
+    }
+    if (typeof key !== 'string' || key.length === 0) {
+      throw new TypeError(`BreakerRegistry: key must be a non-empty string, got ${JSON.stringify(key)}`);
+    }
+    const merged = { ...this.#defaults, ...options, name: key };
+    const sharesConfig = options === undefined || Object.keys(options).every((k) => PER_BREAKER_OPTIONS.has(k));
+    const breaker = new CircuitBreaker(sharesConfig ? new WithConfig(merged, this.#config) : merged);
+    this.#makeRoom();
+    this.#entries.set(key, { breaker, lastUse: ++this.#uses });
+    this.#listeners.emit('create', breaker);
+    return breaker;
+  }
+
+  /** The breaker for `key` if there is one; does not count as a use. */
+  peek(key: string): CircuitBreaker | undefined {
+    return this.#entries.get(key)?.breaker;
+  }
+
+  /** Removes the breaker for `key` ('evict' fires); a later `get()` starts a fresh one. */
+  delete(key: string): boolean {
+    const entry = this.#entries.get(key);
+    if (entry === undefined) return false;
+    this.#remove(key, entry.breaker);
+    return true;
+  }
+
+  /** Removes every breaker ('evict' fires for each). */
+  clear(): void {
+    for (const [key, entry] of [...this.#entries]) this.#remove(key, entry.breaker);
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  get maxBreakers(): number {
+    return this.#maxBreakers;
+  }
+
+  /** Breakers in creation order. */
+  *[Symbol.iterator](): Iterator<CircuitBreaker> {
+    for (const entry of this.#entries.values()) yield entry.breaker;
+  }
+
+  /** 'create' fires for each new breaker, 'evict' when one leaves (capacity, delete, clear). */
+  on(event: 'create' | 'evict', listener: (breaker: CircuitBreaker) => void): () => void {
+    if (event !== 'create' && event !== 'evict') {
+      throw new TypeError(`BreakerRegistry: unknown event ${JSON.stringify(event)} (expected "create" or "evict")`);
+    }
+    this.#listeners.add(event, listener);
+    return () => this.#listeners.remove(event, listener);
+  }
+
+  #makeRoom(): void {
+    while (this.#entries.size >= this.#maxBreakers) {
+      let victim: [string, Entry] | undefined;
+      for (const item of this.#entries) {
+        if (item[1].breaker.inFlight === 0 && (victim === undefined || item[1].lastUse < victim[1].lastUse)) victim = item;
+      }
+      if (victim === undefined) return; // every breaker is busy: grow for now
+      this.#remove(victim[0], victim[1].breaker);
+    }
+  }
+
+  #remove(key: string, breaker: CircuitBreaker): void {
+    this.#entries.delete(key);
+    this.#listeners.emit('evict', breaker);
+  }
+}
+
+/** The registry behind `@circuitBreaker`; telemetry reads it too. */
+export const defaultRegistry = new BreakerRegistry();

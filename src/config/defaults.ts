@@ -1,0 +1,18 @@
+import type { InstrumentedClient } from '../instrumentation/types.js';
+
+export const ALL_CLIENTS: readonly InstrumentedClient[] = ['http', 'fetch', 'grpc'];
+
+/**
+ * Series per breaker in the worst case, per metric: `circuit_breaker.transitions` can hold all
+ * 6 from→to pairs of the 3 states (the others hold at most 3).
+ */
+export const MAX_SERIES_PER_BREAKER = 6;
+
+/** The OTel SDK's default cardinality limit per metric; one slot is its overflow series. */
+export const SDK_CARDINALITY_LIMIT = 2000;
+
+/**
+ * Default cap on auto-created breakers: 6 × 250 = 1500 series, which leaves room inside the
+ * SDK's 2000 for ~80 hand-made (decorator / defaultRegistry) breakers.
+ */
+export const DEFAULT_MAX_BREAKERS = 250;

@@ -1,0 +1,138 @@
+import type { AutoBreakerOptions, BreakwaterInstrumentationConfig } from '../instrumentation/types.js';
+import { describe } from './errors.js';
+import { resolveConfig } from './resolve.js';
+
+/** What the environment says, after dropping every value that could not be used. */
+export interface EnvSettings {
+  config: BreakwaterInstrumentationConfig;
+  /** `BREAKWATER_HEALTH_PORT`: serve the health endpoint on this port (0 = any free port). */
+  healthPort: number | undefined;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** The `BREAKWATER_*` variables and the breaker option each one sets. */
+const BREAKER_VARIABLES: ReadonlyArray<readonly [string, keyof AutoBreakerOptions]> = [
+  ['BREAKWATER_FAILURE_THRESHOLD', 'failureThreshold'],
+  ['BREAKWATER_SUCCESS_THRESHOLD', 'successThreshold'],
+  ['BREAKWATER_OPEN_TIMEOUT_MS', 'openTimeoutMs'],
+  ['BREAKWATER_MAX_OPEN_TIMEOUT_MS', 'maxOpenTimeoutMs'],
+  ['BREAKWATER_HALF_OPEN_MAX_CALLS', 'halfOpenMaxCalls'],
+];
+
+/**
+ * Reads `BREAKWATER_*`. A value that cannot be used is reported once through `warn`, naming the
+ * variable and the value, and the default applies: a preload must never stop the application.
+ */
+export function configFromEnv(env: Env, warn: (message: string) => void): EnvSettings {
+  const config: BreakwaterInstrumentationConfig = {};
+  const rejectValue = (variable: string, value: string, expected: string): void =>
+    warn(`breakwater: ignoring ${variable}=${describe(value)}: expected ${expected}; using the default`);
+
+  // Each setting is checked alone with the same validation as the constructor, so one bad value
+  // never takes the good ones down with it.
+  const accept = (variable: string, expected: string, patch: BreakwaterInstrumentationConfig): boolean => {
+    try {
+      resolveConfig(patch);
+      return true;
+    } catch {
+      rejectValue(variable, env[variable]!, expected);
+      return false;
+    }
+  };
+
+  const breaker: AutoBreakerOptions = {};
+  const fromVariable = new Map<keyof AutoBreakerOptions, string>();
+  for (const [variable, option] of BREAKER_VARIABLES) {
+    const raw = value(env, variable);
+    if (raw === undefined) continue;
+    const n = integer(raw);
+    // The open wait and its cap are checked against each other below, once both are known.
+    const partner = option === 'openTimeoutMs' ? { maxOpenTimeoutMs: n } : option === 'maxOpenTimeoutMs' ? { openTimeoutMs: n } : {};
+    if (n !== undefined && accept(variable, 'a whole number in range', { breaker: { ...partner, [option]: n } })) {
+      breaker[option] = n as never;
+      fromVariable.set(option, variable);
+    } else if (n === undefined) rejectValue(variable, raw, 'a whole number');
+  }
+  if (Object.keys(breaker).length > 0) {
+    try {
+      resolveConfig({ breaker });
+      config.breaker = breaker;
+    } catch (err) {
+      // Only combinations fail here, e.g. an open timeout above its cap.
+      const variables = [...fromVariable.values()];
+      warn(`breakwater: ignoring ${variables.map((v) => `${v}=${describe(env[v])}`).join(', ')}: ${(err as Error).message}; using the defaults`);
+    }
+  }
+
+  const status = value(env, 'BREAKWATER_HTTP_FAILURE_STATUS');
+  if (status !== undefined && accept('BREAKWATER_HTTP_FAILURE_STATUS', "statuses or ranges like '408,429,500-599'", { httpFailureStatus: status })) {
+    config.httpFailureStatus = status;
+  }
+
+  const codes = value(env, 'BREAKWATER_GRPC_FAILURE_CODES');
+  if (codes !== undefined && accept('BREAKWATER_GRPC_FAILURE_CODES', "gRPC codes or names like 'UNAVAILABLE,DEADLINE_EXCEEDED'", { grpcFailureCodes: list(codes) })) {
+    config.grpcFailureCodes = list(codes);
+  }
+
+  const exclude = value(env, 'BREAKWATER_EXCLUDE_HOSTS');
+  if (exclude !== undefined && accept('BREAKWATER_EXCLUDE_HOSTS', "host patterns like 'localhost,*.internal,db:5432'", { excludeHosts: list(exclude) })) {
+    config.excludeHosts = list(exclude);
+  }
+
+  const max = value(env, 'BREAKWATER_MAX_BREAKERS');
+  if (max !== undefined) {
+    const n = integer(max);
+    if (n !== undefined && accept('BREAKWATER_MAX_BREAKERS', 'a whole number >= 1', { maxBreakers: n })) config.maxBreakers = n;
+    else if (n === undefined) rejectValue('BREAKWATER_MAX_BREAKERS', max, 'a whole number >= 1');
+  }
+
+  const instrument = value(env, 'BREAKWATER_INSTRUMENT');
+  if (instrument !== undefined) {
+    const clients = instrument.trim().toLowerCase() === 'none' ? [] : list(instrument.toLowerCase());
+    if (accept('BREAKWATER_INSTRUMENT', "a list of http, fetch, grpc (or 'none')", { instrument: clients as never })) {
+      config.instrument = clients as BreakwaterInstrumentationConfig['instrument'];
+    }
+  }
+
+  const histogram = value(env, 'BREAKWATER_DURATION_HISTOGRAM');
+  if (histogram !== undefined) {
+    const flag = boolean(histogram);
+    if (flag === undefined) rejectValue('BREAKWATER_DURATION_HISTOGRAM', histogram, 'true or false');
+    else config.durationHistogram = flag;
+  }
+
+  let healthPort: number | undefined;
+  const port = value(env, 'BREAKWATER_HEALTH_PORT');
+  if (port !== undefined) {
+    const n = integer(port);
+    if (n === undefined || n > 65535) rejectValue('BREAKWATER_HEALTH_PORT', port, 'a port number 0-65535');
+    else healthPort = n;
+  }
+
+  return { config, healthPort };
+}
+
+/** Unset and empty (after trimming) mean the same: use the default. */
+function value(env: Env, name: string): string | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return undefined;
+  return raw.trim();
+}
+
+function integer(raw: string): number | undefined {
+  if (!/^\d+$/.test(raw)) return undefined;
+  const n = Number(raw);
+  return Number.isSafeInteger(n) ? n : undefined;
+}
+
+function boolean(raw: string): boolean | undefined {
+  const v = raw.toLowerCase();
+  if (v === 'true' || v === '1' || v === 'yes' || v === 'on') return true;
+  if (v === 'false' || v === '0' || v === 'no' || v === 'off') return false;
+  return undefined;
+}
+
+function list(raw: string): string[] {
+  return raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+}

@@ -1,0 +1,59 @@
+import { ConfigError } from './errors.js';
+
+/**
+ * A destination pattern, as used by `excludeHosts` and `destinations`:
+ * - `'api.example.com'` the host, any port; `'api.example.com:8443'` that host and port;
+ * - `'*.example.com'` any subdomain of example.com (not example.com itself), optionally `:port`;
+ * - `'[::1]:9000'` IPv6 with a port; a RegExp is tested against the host alone.
+ * Host names compare case-insensitively.
+ */
+export type HostPattern = string | RegExp;
+
+export type HostMatcher = (host: string, port: number) => boolean;
+
+export function compileHostPattern(pattern: HostPattern, option: string): HostMatcher {
+  if (pattern instanceof RegExp) {
+    const re = new RegExp(pattern.source, pattern.flags.replace(/[gy]/g, ''));
+    return (host) => re.test(host);
+  }
+  if (typeof pattern !== 'string' || pattern.trim() === '') {
+    throw new ConfigError(option, pattern, "a host ('api.example.com'), wildcard ('*.example.com'), optional ':port', or a RegExp");
+  }
+  const { host, port } = splitHostPort(pattern.trim().toLowerCase(), option, pattern);
+  const portOk = port === undefined ? () => true : (p: number) => p === port;
+  if (host.startsWith('*.')) {
+    const suffix = host.slice(1);
+    if (suffix.length < 2 || suffix.includes('*')) throw new ConfigError(option, pattern, "a wildcard of the form '*.example.com'");
+    return (h, p) => portOk(p) && h.length > suffix.length && h.toLowerCase().endsWith(suffix);
+  }
+  if (host.includes('*')) throw new ConfigError(option, pattern, "'*' only as the leading label, as in '*.example.com'");
+  return (h, p) => portOk(p) && (h === host || h.toLowerCase() === host);
+}
+
+/** One matcher for a whole list, or undefined when the list is empty (the common case). */
+export function compileHostPatterns(patterns: readonly HostPattern[] | undefined, option: string): HostMatcher | undefined {
+  if (patterns === undefined) return undefined;
+  if (!Array.isArray(patterns)) throw new ConfigError(option, patterns, 'an array of host patterns');
+  const matchers = patterns.map((p, i) => compileHostPattern(p, `${option}[${i}]`));
+  if (matchers.length === 0) return undefined;
+  return (host, port) => {
+    for (const m of matchers) if (m(host, port)) return true;
+    return false;
+  };
+}
+
+function splitHostPort(text: string, option: string, original: string): { host: string; port: number | undefined } {
+  const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(text);
+  if (bracketed) return { host: bracketed[1]!, port: toPort(bracketed[2], option, original) };
+  const colon = text.lastIndexOf(':');
+  // An unbracketed address with several colons is IPv6 without a port.
+  if (colon === -1 || text.indexOf(':') !== colon) return { host: text, port: undefined };
+  return { host: text.slice(0, colon), port: toPort(text.slice(colon + 1), option, original) };
+}
+
+function toPort(text: string | undefined, option: string, original: string): number | undefined {
+  if (text === undefined) return undefined;
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port < 1 || port > 65535) throw new ConfigError(option, original, 'a port between 1 and 65535');
+  return port;
+}

@@ -1,0 +1,166 @@
+import { diag } from '@opentelemetry/api';
+import type { HealthStatus } from './check-types.js';
+import {
+  decodeRequest,
+  decodeResponse,
+  encodeRequest,
+  encodeResponse,
+  type HealthCheckRequest,
+  type HealthCheckResponse,
+  type ServingStatus,
+} from './grpc-health-codec.js';
+import type { HealthCheckManager } from './manager.js';
+
+export type { HealthCheckRequest, HealthCheckResponse, ServingStatus };
+
+/** gRPC status codes used here (numbers fixed by the gRPC protocol; no import of @grpc/grpc-js). */
+const NOT_FOUND = 5;
+
+interface MethodDefinition {
+  path: string;
+  requestStream: boolean;
+  responseStream: boolean;
+  requestSerialize: (value: HealthCheckRequest) => Buffer;
+  requestDeserialize: (bytes: Buffer) => HealthCheckRequest;
+  responseSerialize: (value: HealthCheckResponse) => Buffer;
+  responseDeserialize: (bytes: Buffer) => HealthCheckResponse;
+  originalName: string;
+}
+
+/**
+ * The `grpc.health.v1.Health` service definition in the shape `@grpc/grpc-js` takes for
+ * `server.addService()` and `makeGenericClientConstructor()`; messages are `{ service }` and
+ * `{ status: 'SERVING' | ... }`.
+ */
+export const grpcHealthDefinition: { Check: MethodDefinition; Watch: MethodDefinition } = {
+  Check: {
+    path: '/grpc.health.v1.Health/Check',
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: encodeRequest,
+    requestDeserialize: decodeRequest,
+    responseSerialize: encodeResponse,
+    responseDeserialize: decodeResponse,
+    originalName: 'check',
+  },
+  Watch: {
+    path: '/grpc.health.v1.Health/Watch',
+    requestStream: false,
+    responseStream: true,
+    requestSerialize: encodeRequest,
+    requestDeserialize: decodeRequest,
+    responseSerialize: encodeResponse,
+    responseDeserialize: decodeResponse,
+    originalName: 'watch',
+  },
+};
+
+/** The parts of grpc-js's server calls this service uses. */
+export interface GrpcUnaryCall {
+  request: HealthCheckRequest;
+}
+export type GrpcUnaryCallback = (error: { code: number; details: string } | null, response?: HealthCheckResponse) => void;
+export interface GrpcStreamCall {
+  request: HealthCheckRequest;
+  write(message: HealthCheckResponse): unknown;
+  end(): unknown;
+  on(event: 'cancelled' | 'close' | 'error', listener: () => void): unknown;
+}
+
+export interface GrpcHealthServiceOptions {
+  /**
+   * gRPC service names and the checks each one depends on: the service is NOT_SERVING while any of
+   * them is unhealthy. Without a mapping, a service name is looked up as a check name; "" is the
+   * whole service (NOT_SERVING while the overall status is unhealthy).
+   */
+  services?: Record<string, readonly string[]>;
+}
+
+export interface GrpcHealthService {
+  definition: typeof grpcHealthDefinition;
+  implementation: {
+    Check(call: GrpcUnaryCall, callback: GrpcUnaryCallback): void;
+    Watch(call: GrpcStreamCall): void;
+  };
+}
+
+function servingOf(status: HealthStatus): ServingStatus {
+  if (status === 'unhealthy') return 'NOT_SERVING';
+  if (status === 'unknown') return 'UNKNOWN';
+  return 'SERVING';
+}
+
+/** `grpc.health.v1.Health` fed by `manager`; add it with `server.addService(definition, implementation)`. */
+export function createGrpcHealthService(manager: HealthCheckManager, options: GrpcHealthServiceOptions = {}): GrpcHealthService {
+  const services = options.services ?? {};
+  if (typeof services !== 'object' || services === null) {
+    throw new TypeError(`grpcService(): option "services" must be an object of name -> check names, got ${String(services)}`);
+  }
+  for (const [service, checks] of Object.entries(services)) {
+    if (!Array.isArray(checks) || checks.some((c) => typeof c !== 'string')) {
+      throw new TypeError(`grpcService(): option "services.${service}" must be an array of check names, got ${JSON.stringify(checks)}`);
+    }
+  }
+
+  /** The serving status of `service`, or undefined when the service is unknown. */
+  function statusOf(service: string): ServingStatus | undefined {
+    const mapped = Object.hasOwn(services, service) ? services[service] : undefined;
+    if (mapped !== undefined) {
+      let result: ServingStatus = 'SERVING';
+      for (const name of mapped) {
+        const status = manager.check(name)?.status ?? 'unknown';
+        if (status === 'unhealthy') return 'NOT_SERVING';
+        if (status === 'unknown') result = 'UNKNOWN';
+      }
+      return result;
+    }
+    if (service === '') return servingOf(manager.status);
+    const check = manager.check(service);
+    return check === undefined ? undefined : servingOf(check.status);
+  }
+
+  return {
+    definition: grpcHealthDefinition,
+    implementation: {
+      Check(call, callback) {
+        const service = call.request?.service ?? '';
+        const status = statusOf(service);
+        if (status === undefined) callback({ code: NOT_FOUND, details: `unknown service "${service}"` });
+        else callback(null, { status });
+      },
+      Watch(call) {
+        const service = call.request?.service ?? '';
+        let last: ServingStatus | undefined;
+        const send = (): void => {
+          const status = statusOf(service) ?? 'SERVICE_UNKNOWN';
+          if (status === last) return;
+          last = status;
+          try {
+            call.write({ status });
+          } catch (error) {
+            diag.error('breakwater: gRPC health Watch write failed', error);
+          }
+        };
+        const unsubscribe = [
+          manager.on('statusChange', send),
+          manager.on('overallChange', send),
+          manager.on('registration', send),
+          manager.on('stop', () => {
+            done();
+            call.end();
+          }),
+        ];
+        let ended = false;
+        const done = (): void => {
+          if (ended) return;
+          ended = true;
+          for (const off of unsubscribe) off();
+        };
+        call.on('cancelled', done);
+        call.on('close', done);
+        call.on('error', done);
+        send();
+      },
+    },
+  };
+}

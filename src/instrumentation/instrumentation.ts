@@ -1,0 +1,193 @@
+import http, { type Server } from 'node:http';
+import https from 'node:https';
+import {
+  InstrumentationBase,
+  type InstrumentationModuleDefinition,
+  type InstrumentationNodeModuleDefinition,
+} from '@opentelemetry/instrumentation';
+import { BreakerRegistry, defaultRegistry } from '../breaker/registry.js';
+import { resolveConfig, type ResolvedConfig, type ResolvedHealth } from '../config/resolve.js';
+import { breakerRegistryCheck } from '../health/checks/breakers.js';
+import { systemCheck } from '../health/checks/system.js';
+import { HealthCheckManager } from '../health/manager.js';
+import { observeHealth } from '../telemetry/health-metrics.js';
+import { BreakwaterTelemetry } from '../telemetry/telemetry.js';
+import { DestinationContext } from './destination-context.js';
+import { createFetchPatch } from './fetch.js';
+import { grpcModuleDefinitions } from './grpc.js';
+import { httpModuleDefinitions } from './http.js';
+import type { BreakwaterInstrumentationConfig } from './types.js';
+import { PACKAGE_NAME, PACKAGE_VERSION } from './version.js';
+
+const LOADED_BUILTINS: Readonly<Record<string, object>> = { http, https };
+
+/** What the instrumentation builds once, on first need (the base constructor calls in early). */
+interface Parts {
+  registry: BreakerRegistry;
+  health: { manager: HealthCheckManager; options: ResolvedHealth } | undefined;
+  context: DestinationContext;
+  telemetry: BreakwaterTelemetry;
+  fetchPatch: { enable(): void; disable(): void } | undefined;
+}
+
+/**
+ * Puts a circuit breaker in front of every outgoing HTTP, fetch/undici and gRPC destination, and
+ * reports every breaker (its own and `@circuitBreaker` ones) as OTel metrics.
+ *
+ * ```ts
+ * new NodeSDK({ instrumentations: [new BreakwaterInstrumentation({ breaker: { failureThreshold: 3 } })] }).start();
+ * ```
+ */
+export class BreakwaterInstrumentation extends InstrumentationBase<BreakwaterInstrumentationConfig> {
+  // InstrumentationBase's constructor calls setConfig(), _updateMetricInstruments(), init() and
+  // enable() before this class's field initialisers would run; `declare` keeps them from
+  // resetting what those calls set.
+  declare private _settings: ResolvedConfig;
+  declare private _parts: Parts | undefined;
+  declare private _healthServing: Promise<Server | undefined> | undefined;
+  declare private _definitions: InstrumentationNodeModuleDefinition[] | undefined;
+
+  /** @throws ConfigError naming the option and value when the config is invalid. */
+  constructor(config: BreakwaterInstrumentationConfig = {}) {
+    super(PACKAGE_NAME, PACKAGE_VERSION, config);
+  }
+
+  /** The breakers this instrumentation created, one per destination (read-only use: get, peek, iterate, on). */
+  get registry(): BreakerRegistry {
+    return this._ensureParts().registry;
+  }
+
+  /**
+   * Validates and applies a new config. `maxBreakers`, `instrument`, `durationHistogram` and
+   * `health` are read at construction only; the rest applies to the next request (breaker
+   * options to breakers created from then on).
+   * @throws ConfigError naming the option and value when the config is invalid.
+   */
+  override setConfig(config: BreakwaterInstrumentationConfig = {}): void {
+    const settings = resolveConfig(config);
+    super.setConfig(config);
+    this._settings = settings;
+    if (this._parts) this._parts.context.settings = settings;
+  }
+
+  /** The health checks run while enabled (config `health`), or undefined when health is off. */
+  get health(): HealthCheckManager | undefined {
+    return this._ensureParts().health?.manager;
+  }
+
+  /**
+   * The health endpoint's server once it listens (config `health.port`); undefined without a
+   * port or while disabled. Rejects when the port cannot be bound (the app keeps running).
+   */
+  healthServer(): Promise<Server | undefined> {
+    return this._healthServing ?? Promise.resolve(undefined);
+  }
+
+  /** Also report the breakers of a registry of your own; returns the undo. */
+  observe(registry: BreakerRegistry): () => void {
+    return this._ensureParts().telemetry.observeRegistry(registry);
+  }
+
+  override enable(): void {
+    if (this._enabled) return;
+    const parts = this._ensureParts();
+    parts.context.enabled = true;
+    super.enable();
+    this._patchLoadedBuiltins();
+    parts.fetchPatch?.enable();
+    parts.telemetry.enable();
+    if (parts.health) this._startHealth(parts.health);
+  }
+
+  override disable(): void {
+    if (!this._enabled) return;
+    const parts = this._ensureParts();
+    parts.context.enabled = false;
+    super.disable();
+    parts.fetchPatch?.disable();
+    parts.telemetry.disable();
+    if (parts.health) {
+      this._healthServing = undefined;
+      parts.health.manager.stop().catch((err: unknown) => this._diag.error('breakwater: stopping health checks failed', err));
+    }
+  }
+
+  protected override init(): InstrumentationNodeModuleDefinition[] {
+    const { context } = this._ensureParts();
+    const clients = this._settings.instrument;
+    this._definitions = [
+      ...(clients.has('http') ? httpModuleDefinitions(context) : []),
+      ...(clients.has('grpc') ? grpcModuleDefinitions(context) : []),
+    ];
+    return this._definitions;
+  }
+
+  // The require hook patches a module when it is next required. node:http is usually loaded long
+  // before (by the app or a library): patch the loaded builtin now, and record it as the base class
+  // does, so disable() and enable() find it. A later require patches again, which is a no-op.
+  // The builtins come from this file's static imports, not from require() or
+  // process.getBuiltinModule(): OTel's require hook sees those calls and would mark http as done
+  // before instrumentations registered after this one (e.g. instrumentation-http) had their turn.
+  private _patchLoadedBuiltins(): void {
+    for (const definition of (this._definitions ?? []) as InstrumentationModuleDefinition[]) {
+      if (definition.moduleExports !== undefined || typeof definition.patch !== 'function') continue;
+      const builtin = LOADED_BUILTINS[definition.name];
+      if (builtin === undefined) continue;
+      try {
+        definition.moduleExports = builtin;
+        definition.patch(builtin);
+      } catch (err) {
+        this._diag.error(`breakwater: could not patch ${definition.name}`, err);
+      }
+    }
+  }
+
+  protected override _updateMetricInstruments(): void {
+    this._ensureParts().telemetry.setMeter(this.meter);
+  }
+
+  private _ensureParts(): Parts {
+    if (this._parts) return this._parts;
+    const settings = this._settings;
+    const registry = new BreakerRegistry({ maxBreakers: settings.maxBreakers, defaults: settings.breaker });
+    const context = new DestinationContext(registry, settings, this._diag);
+    const telemetry = new BreakwaterTelemetry({
+      registries: [registry, defaultRegistry],
+      durationHistogram: settings.durationHistogram,
+      diag: this._diag,
+    });
+    const fetchPatch = settings.instrument.has('fetch') ? createFetchPatch(context) : undefined;
+    const health = settings.health
+      ? { manager: this._createHealth(settings.health, registry, telemetry), options: settings.health }
+      : undefined;
+    this._parts = { registry, health, context, telemetry, fetchPatch };
+    return this._parts;
+  }
+
+  private _createHealth(options: ResolvedHealth, registry: BreakerRegistry, telemetry: BreakwaterTelemetry): HealthCheckManager {
+    const manager = options.manager ?? new HealthCheckManager({ checkIntervalMs: options.checkIntervalMs });
+    const builtIn = [
+      ...(options.system ? [systemCheck()] : []),
+      ...(options.breakers
+        ? [breakerRegistryCheck(registry), breakerRegistryCheck(defaultRegistry, { name: 'circuit_breakers.decorated' })]
+        : []),
+    ];
+    for (const check of builtIn) {
+      try {
+        manager.register(check);
+      } catch (err) {
+        this._diag.warn(`breakwater: built-in health check "${check.name}" not added`, err);
+      }
+    }
+    telemetry.addSource((meter) => observeHealth(meter, manager));
+    return manager;
+  }
+
+  private _startHealth({ manager, options }: NonNullable<Parts['health']>): void {
+    manager.start().catch((err: unknown) => this._diag.error('breakwater: starting health checks failed', err));
+    const { port, host } = options;
+    const serving = port === undefined ? Promise.resolve(undefined) : manager.serve({ port, host, unref: true });
+    serving.catch((err: unknown) => this._diag.error(`breakwater: the health endpoint could not listen on port ${port}`, err));
+    this._healthServing = serving;
+  }
+}

@@ -1,0 +1,95 @@
+import { describe, expect, it } from 'vitest';
+import { configFromEnv } from '../../src/config/env.js';
+
+function read(env: Record<string, string>) {
+  const warnings: string[] = [];
+  const settings = configFromEnv(env, (m) => warnings.push(m));
+  return { ...settings, warnings };
+}
+
+describe('configFromEnv', () => {
+  it('reads nothing from an empty environment', () => {
+    expect(read({})).toEqual({ config: {}, healthPort: undefined, warnings: [] });
+  });
+
+  it('reads every BREAKWATER_* variable', () => {
+    const { config, healthPort, warnings } = read({
+      BREAKWATER_FAILURE_THRESHOLD: '3',
+      BREAKWATER_SUCCESS_THRESHOLD: '2',
+      BREAKWATER_OPEN_TIMEOUT_MS: '1000',
+      BREAKWATER_MAX_OPEN_TIMEOUT_MS: '30000',
+      BREAKWATER_HALF_OPEN_MAX_CALLS: '4',
+      BREAKWATER_HTTP_FAILURE_STATUS: '429, 500-599',
+      BREAKWATER_GRPC_FAILURE_CODES: 'UNAVAILABLE,4',
+      BREAKWATER_EXCLUDE_HOSTS: 'localhost, *.internal ,db:5432',
+      BREAKWATER_MAX_BREAKERS: '100',
+      BREAKWATER_INSTRUMENT: 'HTTP,grpc',
+      BREAKWATER_DURATION_HISTOGRAM: 'true',
+      BREAKWATER_HEALTH_PORT: '8081',
+    });
+    expect(warnings).toEqual([]);
+    expect(config).toEqual({
+      breaker: { failureThreshold: 3, successThreshold: 2, openTimeoutMs: 1000, maxOpenTimeoutMs: 30000, halfOpenMaxCalls: 4 },
+      httpFailureStatus: '429, 500-599',
+      grpcFailureCodes: ['UNAVAILABLE', '4'],
+      excludeHosts: ['localhost', '*.internal', 'db:5432'],
+      maxBreakers: 100,
+      instrument: ['http', 'grpc'],
+      durationHistogram: true,
+    });
+    expect(healthPort).toBe(8081);
+  });
+
+  it('treats empty values as unset and accepts BREAKWATER_INSTRUMENT=none', () => {
+    const { config, warnings } = read({ BREAKWATER_FAILURE_THRESHOLD: '  ', BREAKWATER_INSTRUMENT: 'none' });
+    expect(warnings).toEqual([]);
+    expect(config).toEqual({ instrument: [] });
+  });
+
+  it('warns once per bad variable, naming it and its value, and keeps the good ones', () => {
+    const { config, healthPort, warnings } = read({
+      BREAKWATER_FAILURE_THRESHOLD: 'five',
+      BREAKWATER_SUCCESS_THRESHOLD: '0',
+      BREAKWATER_HALF_OPEN_MAX_CALLS: '2',
+      BREAKWATER_HTTP_FAILURE_STATUS: '5xx',
+      BREAKWATER_GRPC_FAILURE_CODES: 'SOMETIMES',
+      BREAKWATER_EXCLUDE_HOSTS: 'ok.example.com,*.',
+      BREAKWATER_MAX_BREAKERS: '-1',
+      BREAKWATER_INSTRUMENT: 'http,carrier-pigeon',
+      BREAKWATER_DURATION_HISTOGRAM: 'maybe',
+      BREAKWATER_HEALTH_PORT: '70000',
+    });
+    expect(config).toEqual({ breaker: { halfOpenMaxCalls: 2 } });
+    expect(healthPort).toBeUndefined();
+    expect(warnings).toHaveLength(9);
+    for (const [variable, value] of [
+      ['BREAKWATER_FAILURE_THRESHOLD', '"five"'],
+      ['BREAKWATER_SUCCESS_THRESHOLD', '"0"'],
+      ['BREAKWATER_HTTP_FAILURE_STATUS', '"5xx"'],
+      ['BREAKWATER_GRPC_FAILURE_CODES', '"SOMETIMES"'],
+      ['BREAKWATER_EXCLUDE_HOSTS', '"ok.example.com,*."'],
+      ['BREAKWATER_MAX_BREAKERS', '"-1"'],
+      ['BREAKWATER_INSTRUMENT', '"http,carrier-pigeon"'],
+      ['BREAKWATER_DURATION_HISTOGRAM', '"maybe"'],
+      ['BREAKWATER_HEALTH_PORT', '"70000"'],
+    ]) {
+      expect(warnings.filter((w) => w.includes(`${variable}=${value}`)), variable).toHaveLength(1);
+    }
+    expect(warnings.every((w) => w.startsWith('breakwater: ignoring ') && w.includes('default'))).toBe(true);
+  });
+
+  it('drops an inconsistent pair with one warning naming both variables', () => {
+    const { config, warnings } = read({ BREAKWATER_OPEN_TIMEOUT_MS: '60000', BREAKWATER_MAX_OPEN_TIMEOUT_MS: '1000', BREAKWATER_MAX_BREAKERS: '10' });
+    expect(config).toEqual({ maxBreakers: 10 });
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain('BREAKWATER_OPEN_TIMEOUT_MS="60000"');
+    expect(warnings[0]).toContain('BREAKWATER_MAX_OPEN_TIMEOUT_MS="1000"');
+  });
+
+  it('checks a cap alone against the default it caps', () => {
+    const { config, warnings } = read({ BREAKWATER_MAX_OPEN_TIMEOUT_MS: '1000' });
+    expect(config).toEqual({});
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/BREAKWATER_MAX_OPEN_TIMEOUT_MS="1000".*openTimeoutMs/);
+  });
+});
