@@ -140,5 +140,12 @@ export class BreakerRegistry implements Iterable<CircuitBreaker> {
   }
 }
 
+/**
+ * Cap of `defaultRegistry`. Its breakers are named in code (one per decorated method name), so a
+ * few dozen is plenty; keeping it small lets them share the SDK's 2000 series per metric with a
+ * full instrumentation registry (see DEFAULT_MAX_BREAKERS in config/defaults.ts).
+ */
+export const DEFAULT_REGISTRY_MAX_BREAKERS = 64;
+
 /** The registry behind `@circuitBreaker`; telemetry reads it too. */
-export const defaultRegistry = new BreakerRegistry();
+export const defaultRegistry = new BreakerRegistry({ maxBreakers: DEFAULT_REGISTRY_MAX_BREAKERS });

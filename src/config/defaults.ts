@@ -12,7 +12,8 @@ export const MAX_SERIES_PER_BREAKER = 6;
 export const SDK_CARDINALITY_LIMIT = 2000;
 
 /**
- * Default cap on auto-created breakers: 6 × 250 = 1500 series, which leaves room inside the
- * SDK's 2000 for ~80 hand-made (decorator / defaultRegistry) breakers.
+ * Default cap on auto-created breakers. Telemetry reports them together with `defaultRegistry`
+ * (capped at DEFAULT_REGISTRY_MAX_BREAKERS = 64): 6 × (250 + 64) = 1884 series, inside the SDK's
+ * 2000 per metric. More breakers than that need `breakwaterViews()`.
  */
 export const DEFAULT_MAX_BREAKERS = 250;

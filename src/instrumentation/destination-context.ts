@@ -1,62 +1,118 @@
 import { context, type DiagLogger } from '@opentelemetry/api';
 import { isTracingSuppressed } from '@opentelemetry/core';
 import type { CircuitBreaker } from '../breaker/circuit-breaker.js';
-import type { BreakerRegistry } from '../breaker/registry.js';
-import type { CircuitBreakerOptions, RetryOptions } from '../breaker/types.js';
+import type { BreakerDefaults, BreakerRegistry } from '../breaker/registry.js';
+import type { RetryOptions } from '../breaker/types.js';
 import type { ResolvedConfig } from '../config/resolve.js';
 import { ATTR_SERVER_ADDRESS, ATTR_SERVER_PORT } from '../telemetry/names.js';
 import type { ClientContext } from './client-context.js';
 
 /**
+ * What breakerFor() worked out once for a destination under the current settings: the breaker's
+ * registry key (undefined when the destination is excluded) and the options a new breaker gets.
+ */
+interface Destination {
+  readonly port: number;
+  readonly key: string | undefined;
+  readonly options: BreakerDefaults | undefined;
+}
+
+/** Hosts (or gRPC targets) remembered at once; past this the memory starts over (cheap to rebuild). */
+const MAX_REMEMBERED = 1024;
+
+/**
  * The ClientContext BreakwaterInstrumentation hands to the client patches: one breaker per
  * destination, from the instrumentation's registry, under the current configuration.
+ *
+ * breakerFor() runs on every request, so what depends only on the destination and the settings
+ * (the `host:port` key string, the exclusion match, the options of a new breaker) is worked out
+ * once per destination and remembered until the settings change. The breaker itself is not
+ * remembered: every request still asks the registry once (`get(key, options)`, the options only
+ * used if the breaker was evicted meanwhile), which keeps the registry's least-recently-used
+ * order true and never hands out an evicted breaker.
  */
 export class DestinationContext implements ClientContext {
   /** False while the instrumentation is disabled: every call then goes through unprotected. */
   enabled = false;
-  settings: ResolvedConfig;
   readonly diag: DiagLogger;
   readonly #registry: BreakerRegistry;
+  #settings: ResolvedConfig;
+  /** Per host: its ports seen so far (usually one). */
+  #hosts = new Map<string, Destination[]>();
+  /** Per gRPC channel target. */
+  #targets = new Map<string, Destination>();
 
   constructor(registry: BreakerRegistry, settings: ResolvedConfig, diag: DiagLogger) {
     this.#registry = registry;
-    this.settings = settings;
+    this.#settings = settings;
     this.diag = diag;
   }
 
+  get settings(): ResolvedConfig {
+    return this.#settings;
+  }
+
+  /** New settings apply to the next request: what was worked out under the old ones is dropped. */
+  set settings(settings: ResolvedConfig) {
+    this.#settings = settings;
+    this.#hosts = new Map();
+    this.#targets = new Map();
+  }
+
   get retry(): RetryOptions | undefined {
-    return this.settings.retry;
+    return this.#settings.retry;
   }
 
   breakerFor(host: string, port: number): CircuitBreaker | undefined {
     if (!this.enabled || isTracingSuppressed(context.active())) return undefined;
-    const settings = this.settings;
-    if (settings.isExcluded !== undefined && settings.isExcluded(host, port)) return undefined;
-    const key = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-    // Looking first keeps the common case free of building options for a breaker that exists.
-    if (this.#registry.peek(key) !== undefined) return this.#registry.get(key);
-    return this.#registry.get(key, this.#optionsFor(host, port));
+    const destination = this.#destination(host, port);
+    return destination.key === undefined ? undefined : this.#registry.get(destination.key, destination.options);
   }
 
   breakerForTarget(target: string): CircuitBreaker | undefined {
     if (!this.enabled || isTracingSuppressed(context.active())) return undefined;
-    const { host, port } = splitTarget(target);
-    const settings = this.settings;
-    if (settings.isExcluded !== undefined && settings.isExcluded(host, port)) return undefined;
-    if (this.#registry.peek(target) !== undefined) return this.#registry.get(target);
-    return this.#registry.get(target, this.#optionsFor(host, port));
+    let destination = this.#targets.get(target);
+    if (destination === undefined) {
+      const { host, port } = splitTarget(target);
+      destination = this.#describe(host, port, target);
+      if (this.#targets.size >= MAX_REMEMBERED) this.#targets.clear();
+      this.#targets.set(target, destination);
+    }
+    return destination.key === undefined ? undefined : this.#registry.get(destination.key, destination.options);
   }
 
   isFailureStatus(status: number): boolean {
-    return this.settings.httpFailure[status] === 1;
+    return this.#settings.httpFailure[status] === 1;
   }
 
   isFailureGrpcCode(code: number): boolean {
-    return this.settings.grpcFailure[code] === 1;
+    return this.#settings.grpcFailure[code] === 1;
   }
 
-  #optionsFor(host: string, port: number): Omit<CircuitBreakerOptions, 'name'> {
-    const settings = this.settings;
+  #destination(host: string, port: number): Destination {
+    let ports = this.#hosts.get(host);
+    if (ports !== undefined) {
+      for (let i = 0; i < ports.length; i++) if (ports[i]!.port === port) return ports[i]!;
+    } else {
+      if (this.#hosts.size >= MAX_REMEMBERED) this.#hosts.clear();
+      ports = [];
+      this.#hosts.set(host, ports);
+    }
+    const destination = this.#describe(host, port, host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`);
+    // A host reached on ever new ports (a port scan, an ephemeral-port service) starts its list over.
+    if (ports.length >= 16) ports.length = 0;
+    ports.push(destination);
+    return destination;
+  }
+
+  #describe(host: string, port: number, key: string): Destination {
+    const settings = this.#settings;
+    if (settings.isExcluded !== undefined && settings.isExcluded(host, port)) return { port, key: undefined, options: undefined };
+    return { port, key, options: this.#optionsFor(host, port) };
+  }
+
+  #optionsFor(host: string, port: number): BreakerDefaults {
+    const settings = this.#settings;
     const override = settings.destinations.find((d) => d.matches(host, port));
     const attributes: Record<string, string | number> = { [ATTR_SERVER_ADDRESS]: host };
     if (port > 0) attributes[ATTR_SERVER_PORT] = port;

@@ -153,7 +153,12 @@ function observe(req: http.ClientRequest, outcome: HttpExchangeOutcome, ctx: Cli
       if (outcome.isSettled && req.emit === observedEmit) restore(req, 'emit', emit);
       if (outcome.isSettled && req.destroy === observedDestroy) restore(req, 'destroy', destroy);
     }
-    // eslint-disable-next-line prefer-rest-params -- pass every argument on untouched, without copying
+    // Every argument goes on untouched; the usual one- and two-argument events skip building an
+    // `arguments` object.
+    const count = arguments.length;
+    if (count === 2) return emit.call(this, event, arg);
+    if (count === 1) return emit.call(this, event);
+    // eslint-disable-next-line prefer-rest-params
     return Reflect.apply(emit, this, arguments) as boolean;
   } as typeof req.emit;
   const observedDestroy = function observedDestroy(this: http.ClientRequest, err?: Error): http.ClientRequest {

@@ -35,8 +35,11 @@ export function wrap<T extends object, K extends keyof T>(
   if (typeof original !== 'function') return;
   const inner = makeWrapper(original) as unknown as AnyFunction;
   const patch: Patch = { wrapper: undefined, original, active: true };
-  const wrapper = function (this: unknown, ...args: unknown[]): unknown {
-    return patch.active ? inner.apply(this, args) : (original as AnyFunction).apply(this, args);
+  // `arguments` handed on as is (rather than a rest array) lets V8 skip building an array on
+  // every call: these wrappers sit on the path of every request.
+  const wrapper = function (this: unknown): unknown {
+    // eslint-disable-next-line prefer-rest-params
+    return Reflect.apply(patch.active ? inner : (original as AnyFunction), this, arguments);
   };
   copyOwnProperties(original, wrapper);
   (patch as { wrapper: unknown }).wrapper = wrapper;

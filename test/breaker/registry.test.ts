@@ -158,8 +158,10 @@ describe('BreakerRegistry', () => {
     }
   });
 
-  it('exports a module-level default registry', () => {
+  it('exports a module-level default registry, capped lower than a plain registry (cardinality budget)', () => {
     expect(defaultRegistry).toBeInstanceOf(BreakerRegistry);
-    expect(defaultRegistry.maxBreakers).toBe(500);
+    // 64, not a plain registry's 500: its series share the SDK's 2000 per metric with the
+    // instrumentation's 250 breakers (test/telemetry/cardinality.test.ts).
+    expect(defaultRegistry.maxBreakers).toBe(64);
   });
 });

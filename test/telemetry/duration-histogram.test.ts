@@ -5,6 +5,7 @@ import { HealthCheckManager } from '../../src/health/manager.js';
 import { observeHealth } from '../../src/telemetry/health-metrics.js';
 import { DURATION_BUCKETS_SECONDS } from '../../src/telemetry/names.js';
 import { BreakwaterTelemetry } from '../../src/telemetry/telemetry.js';
+import { readmeSection } from '../readme-blocks.js';
 import { collect, meterProvider, pointsOf, type Point } from './metrics-harness.js';
 
 /**
@@ -137,5 +138,11 @@ describe('circuit_breaker.call.duration', () => {
     stop();
     await manager.stop();
     await provider.shutdown();
+  });
+
+  it('the README lists the boundaries the histograms really have', () => {
+    const listed = /bucket boundaries \(in seconds\)\s+`([^`]+)`/.exec(readmeSection('telemetry'));
+    expect(listed).not.toBeNull();
+    expect(listed![1]!.split(',').map(Number)).toEqual([...DURATION_BUCKETS_SECONDS]);
   });
 });
