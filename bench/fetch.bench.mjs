@@ -15,6 +15,7 @@ const BreakwaterInstrumentation =
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
 const REQUESTS = Number(process.env.BENCH_FETCH_REQUESTS ?? 2_000);
 const CONCURRENCY = 16;
+const WARMUP = Math.max(CONCURRENCY, Math.round(REQUESTS / 8));
 const REJECTIONS = Number(process.env.BENCH_REJECTIONS ?? 18_000);
 
 // --- server (child process) ------------------------------------------------------------------
@@ -100,11 +101,17 @@ for (const setup of setups) {
   await throughput(clients[setup.client], REQUESTS / 2);
 }
 
+// The order changes every round (rotated, and reversed every other round), so no setup always
+// follows the same one: a sample can pay part of the cost of the one before it (its garbage, the
+// other client's code going cold), which a fixed order would charge to the same setup every round.
+// After each switch an unmeasured warm-up runs first, so a sample measures the setup, not the switch.
 const samples = Object.fromEntries(setups.map((s) => [s.name, []]));
 for (let round = 0; round < ROUNDS; round++) {
-  for (let i = 0; i < setups.length; i++) {
-    const setup = setups[(round + i) % setups.length];
+  const order = setups.map((_, i) => setups[(round + i) % setups.length]);
+  if (round % 2 === 1) order.reverse();
+  for (const setup of order) {
     use(setup);
+    await throughput(clients[setup.client], WARMUP);
     samples[setup.name].push(await throughput(clients[setup.client], REQUESTS));
   }
 }
@@ -137,19 +144,29 @@ for (let round = 0; round < 9; round++) floor.push(await rejectionCost(settleAll
 const fetchFloorUs = median(floor);
 
 // The patch's own cost, without I/O: a dispatcher that answers 200 synchronously, called directly
-// and through breakwater's protected view of it (breaker lookup, permit, outcome). Stable where the
-// loopback figures above are at the mercy of the machine's other tenants.
+// and through breakwater's protected view of it (breaker lookup, permit, outcome), with a handler of
+// each contract: undici's current one (undici.request) and the legacy one Node's global fetch uses.
+// Stable where the loopback figures above are at the mercy of the machine's other tenants.
 const inMemory = {
   dispatch(_opts, handler) {
-    handler.onRequestStart?.({ abort() {}, pause() {}, resume() {}, aborted: false, paused: false }, {});
-    handler.onResponseStart?.(null, 200, {}, 'OK');
-    handler.onResponseEnd?.(null, {});
+    if (typeof handler.onRequestStart === 'function') {
+      handler.onRequestStart({ abort() {}, pause() {}, resume() {}, aborted: false, paused: false }, {});
+      handler.onResponseStart(null, 200, {}, 'OK');
+      handler.onResponseEnd(null, {});
+    } else {
+      handler.onConnect(() => {});
+      handler.onHeaders(200, [], () => {}, 'OK');
+      handler.onComplete([]);
+    }
     return true;
   },
 };
-const sink = { onRequestStart() {}, onResponseStart() {}, onResponseData() {}, onResponseEnd() {}, onResponseError() {} };
+const sinks = {
+  current: { onRequestStart() {}, onResponseStart() {}, onResponseData() {}, onResponseEnd() {}, onResponseError() {} },
+  legacy: { onConnect() {}, onHeaders() { return true; }, onData() { return true; }, onComplete() {}, onError() {} },
+};
 const dispatchOpts = { origin: url.slice(0, -1), path: '/', method: 'GET' };
-const dispatchNs = (dispatcher, n) => {
+const dispatchNs = (dispatcher, sink, n) => {
   const start = process.hrtime.bigint();
   for (let i = 0; i < n; i++) dispatcher.dispatch(dispatchOpts, sink);
   return Number(process.hrtime.bigint() - start) / n;
@@ -159,14 +176,16 @@ undici.setGlobalDispatcher(inMemory);
 bw.enable();
 const protectedView = undici.getGlobalDispatcher();
 if (protectedView === inMemory) throw new Error('breakwater did not protect the in-memory dispatcher');
-const direct = [];
-const viaView = [];
+const direct = { current: [], legacy: [] };
+const viaView = { current: [], legacy: [] };
 for (let round = 0; round < 14; round++) {
-  const d = dispatchNs(inMemory, 200_000);
-  const v = dispatchNs(protectedView, 200_000);
-  if (round >= 5) {
-    direct.push(d);
-    viaView.push(v);
+  for (const [contract, sink] of Object.entries(sinks)) {
+    const d = dispatchNs(inMemory, sink, 200_000);
+    const v = dispatchNs(protectedView, sink, 200_000);
+    if (round >= 5) {
+      direct[contract].push(d);
+      viaView[contract].push(v);
+    }
   }
 }
 bw.disable();
@@ -187,7 +206,7 @@ for (const client of Object.keys(clients)) {
 }
 console.log(
   `keep-alive GET over loopback (server in another process), ${CONCURRENCY} concurrent, ` +
-    `${REQUESTS} requests per sample, ${ROUNDS} interleaved rounds, medians`,
+    `${REQUESTS} requests per sample (after ${WARMUP} unmeasured), ${ROUNDS} interleaved rounds, medians`,
 );
 console.table(rows);
 for (const [name, us] of Object.entries(rejectionUs)) {
@@ -195,10 +214,12 @@ for (const [name, us] of Object.entries(rejectionUs)) {
 }
 console.log(`plain global fetch of a data: URL (fetch's own cost, no dispatcher, no I/O): ${fetchFloorUs.toFixed(2)} µs per call`);
 console.log(`rejections counted by the breaker: ${rejectedCount} (expected ${2 * (2_000 + 9 * Math.round(REJECTIONS / 9))})`);
-console.log(
-  `protected dispatch without I/O: ${(median(viaView) - median(direct)).toFixed(0)} ns added per request ` +
-    `(${median(direct).toFixed(0)} ns direct, ${median(viaView).toFixed(0)} ns through breakwater; median of 9 x 200000)`,
-);
+for (const contract of Object.keys(sinks)) {
+  console.log(
+    `protected dispatch without I/O, ${contract} handler: ${(median(viaView[contract]) - median(direct[contract])).toFixed(0)} ns added per request ` +
+      `(${median(direct[contract]).toFixed(0)} ns direct, ${median(viaView[contract]).toFixed(0)} ns through breakwater; median of 9 x 200000)`,
+  );
+}
 for (const client of Object.keys(clients)) {
   const ratio = med(`${client}, breakwater`, 'rps') / med(`${client}, plain`, 'rps');
   console.log(`${client}: throughput >= 0.97x plain: ${ratio >= 0.97 ? 'met' : 'NOT met'} (${ratio.toFixed(3)})`);
