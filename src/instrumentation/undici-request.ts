@@ -3,7 +3,7 @@
  * request goes, whether it may be sent again, and one response header. Pure: no undici import
  * (breakwater works with Node's bundled undici and whichever `undici` package the application has).
  */
-import { RETRY_DEFAULTS } from '../breaker/options.js';
+import { OptionChecker, resolveRetry, type ResolvedRetry } from '../breaker/options.js';
 import type { RetryOptions } from '../breaker/types.js';
 
 /** The part of undici's `Dispatcher.DispatchOptions` the patch reads. */
@@ -95,25 +95,14 @@ function headerText(value: unknown): string | undefined {
   return undefined;
 }
 
-export interface ResolvedFetchRetry {
-  attempts: number;
-  baseDelayMs: number;
-  maxDelayMs: number;
-  multiplier: number;
-  jitter: number;
-  retryOn: ((err: unknown, attempt: number) => boolean) | undefined;
-}
+/** The breaker's own resolved retry settings: fetch retries follow the same rules and defaults. */
+export type ResolvedFetchRetry = ResolvedRetry;
 
-/** The retry settings with the breaker's defaults filled in, or undefined when retry is off (or one attempt). */
+/**
+ * The retry settings with the breaker's defaults filled in, or undefined when retry is off (or one
+ * attempt). The instrumentation validated the config already; this only fills in the defaults.
+ */
 export function resolveFetchRetry(retry: RetryOptions | undefined): ResolvedFetchRetry | undefined {
   if (retry === undefined || !(retry.attempts > 1)) return undefined;
-  const baseDelayMs = retry.baseDelayMs ?? RETRY_DEFAULTS.baseDelayMs;
-  return {
-    attempts: Math.floor(retry.attempts),
-    baseDelayMs,
-    maxDelayMs: retry.maxDelayMs ?? Math.max(RETRY_DEFAULTS.maxDelayMs, baseDelayMs),
-    multiplier: retry.multiplier ?? RETRY_DEFAULTS.multiplier,
-    jitter: retry.jitter ?? RETRY_DEFAULTS.jitter,
-    retryOn: retry.retryOn,
-  };
+  return resolveRetry(new OptionChecker('BreakwaterInstrumentation'), 'retry', { ...retry, attempts: Math.floor(retry.attempts) });
 }
