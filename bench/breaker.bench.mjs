@@ -5,6 +5,7 @@ import { cpus, loadavg } from 'node:os';
 import { BreakerRegistry, CircuitBreaker } from '../dist/esm/index.js';
 import OpossumBreaker from 'opossum';
 import { ConsecutiveBreaker, circuitBreaker as cockatielBreaker, handleAll } from 'cockatiel';
+import { median, rotated } from './lib.mjs';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 9);
 const SUCCESS_OPS = Number(process.env.BENCH_OPS ?? 300_000);
@@ -58,11 +59,6 @@ async function measure(run, n) {
   return Number(process.hrtime.bigint() - start) / n;
 }
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-
 // Warm up every case so each is optimised before the first measured round.
 for (const [name, run] of Object.entries(cases)) await run(name.includes('rejection') ? 20_000 : 50_000);
 
@@ -70,7 +66,7 @@ const samples = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
 for (let round = 0; round < ROUNDS; round++) {
   // Rotate the order each round so no case always runs first (or right after a GC-heavy one).
   const names = Object.keys(cases);
-  const order = names.slice(round % names.length).concat(names.slice(0, round % names.length));
+  const order = rotated(names, round);
   for (const name of order) {
     samples[name].push(await measure(cases[name], name.includes('rejection') ? REJECT_OPS : SUCCESS_OPS));
   }

@@ -4,9 +4,9 @@
 // The server runs in a child process so this process measures the client side only. Every round
 // runs all setups back to back in a rotating order (breakwater switched with enable()/disable()), so
 // a burst of noise on the shared machine hits every setup alike; figures are medians of rounds.
-import { spawn } from 'node:child_process';
 import * as undici from 'undici';
 import * as breakwater from '../dist/esm/index.js';
+import { loopbackHeading, median, startLoopbackServer, throughput as sample, throughputRow } from './lib.mjs';
 
 const BreakwaterInstrumentation =
   breakwater.BreakwaterInstrumentation ??
@@ -18,23 +18,8 @@ const CONCURRENCY = 16;
 const WARMUP = Math.max(CONCURRENCY, Math.round(REQUESTS / 8));
 const REJECTIONS = Number(process.env.BENCH_REJECTIONS ?? 18_000);
 
-// --- server (child process) ------------------------------------------------------------------
-const server = spawn(
-  process.execPath,
-  [
-    '-e',
-    `const s = require('node:http').createServer((q, r) => { q.resume(); q.on('end', () => r.end('ok')); });
-     s.keepAliveTimeout = 60000;
-     s.listen(0, '127.0.0.1', () => process.stdout.write(String(s.address().port) + '\\n'));
-     process.stdin.on('end', () => process.exit(0)); process.stdin.resume();`,
-  ],
-  { stdio: ['pipe', 'pipe', 'inherit'] },
-);
-const port = await new Promise((resolve, reject) => {
-  server.stdout.once('data', (d) => resolve(Number(String(d).trim())));
-  server.once('exit', (code) => reject(new Error(`bench server exited with ${code}`)));
-});
-const url = `http://127.0.0.1:${port}/`;
+const server = await startLoopbackServer();
+const { port, url } = server;
 
 const bw = new BreakwaterInstrumentation({ instrument: ['fetch'], enabled: false });
 const legacySlot = Symbol.for('undici.globalDispatcher.1');
@@ -56,20 +41,7 @@ const clients = {
   },
 };
 
-// One sample: wall-clock throughput, and this process's CPU time per request (user + system),
-// which the other tenants of a shared machine disturb far less than the wall clock.
-async function throughput(one, total) {
-  let next = 0;
-  const worker = async () => {
-    while (next++ < total) await one();
-  };
-  const cpu = process.cpuUsage();
-  const start = process.hrtime.bigint();
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  const used = process.cpuUsage(cpu);
-  return { rps: total / seconds, cpuUs: (used.user + used.system) / total };
-}
+const throughput = (one, total) => sample(one, total, CONCURRENCY);
 
 // µs per rejected call, from the call until its promise rejects, in batches of 200 as an
 // application under load would; the server must not see a single new connection meanwhile.
@@ -81,12 +53,6 @@ async function rejectionCost(call, total) {
   }
   return Number(process.hrtime.bigint() - start) / 1e3 / total;
 }
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 
 const setups = [];
 for (const client of Object.keys(clients)) {
@@ -195,19 +161,10 @@ const rows = [];
 for (const client of Object.keys(clients)) {
   const base = `${client}, plain`;
   for (const name of [base, `${client}, breakwater`]) {
-    rows.push({
-      setup: name,
-      'req/s': Math.round(med(name, 'rps')),
-      'x plain': (med(name, 'rps') / med(base, 'rps')).toFixed(3),
-      'CPU µs/req': med(name, 'cpuUs').toFixed(1),
-      'CPU x plain': (med(base, 'cpuUs') / med(name, 'cpuUs')).toFixed(3),
-    });
+    rows.push(throughputRow(samples, name, name, base, 'plain'));
   }
 }
-console.log(
-  `keep-alive GET over loopback (server in another process), ${CONCURRENCY} concurrent, ` +
-    `${REQUESTS} requests per sample (after ${WARMUP} unmeasured), ${ROUNDS} interleaved rounds, medians`,
-);
+console.log(loopbackHeading({ concurrency: CONCURRENCY, requests: REQUESTS, rounds: ROUNDS, warmup: WARMUP }));
 console.table(rows);
 for (const [name, us] of Object.entries(rejectionUs)) {
   console.log(`rejected ${name} (breaker open): ${us.toFixed(2)} µs per call until its promise rejects (median of 9 x ${Math.round(REJECTIONS / 9)})`);
@@ -227,4 +184,4 @@ for (const client of Object.keys(clients)) {
 
 undici.setGlobalDispatcher(plainDispatcher);
 await plainDispatcher.close?.().catch(() => {});
-server.stdin.end();
+server.stop();

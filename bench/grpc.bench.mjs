@@ -7,6 +7,7 @@ import { fork } from 'node:child_process';
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { median } from './lib.mjs';
 
 const require = createRequire(import.meta.url);
 const PROTO = fileURLToPath(new URL('../test/fixtures/echo.proto', import.meta.url));
@@ -203,11 +204,6 @@ async function main() {
   down.close();
   instrumentation.disable();
   child.disconnect();
-}
-
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
 async function closedPort() {

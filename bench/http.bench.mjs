@@ -5,13 +5,13 @@
 // The server runs in a child process so this process measures the client side only. Every round
 // runs all four setups back to back in a rotating order (patches switched with enable()/disable()),
 // so a burst of noise on the shared machine hits every setup alike; figures are medians of rounds.
-import { spawn } from 'node:child_process';
 import http from 'node:http';
 import { createRequire } from 'node:module';
 import { Duplex } from 'node:stream';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import * as breakwater from '../dist/esm/index.js';
+import { loopbackHeading, median, startLoopbackServer, throughput as sample, throughputRow } from './lib.mjs';
 
 const BreakwaterInstrumentation =
   breakwater.BreakwaterInstrumentation ??
@@ -23,23 +23,8 @@ const CONCURRENCY = 16;
 const REJECTIONS = Number(process.env.BENCH_REJECTIONS ?? 20_000);
 const require = createRequire(import.meta.url);
 
-// --- server (child process) ------------------------------------------------------------------
-const server = spawn(
-  process.execPath,
-  [
-    '-e',
-    `const s = require('node:http').createServer((q, r) => { q.resume(); q.on('end', () => r.end('ok')); });
-     s.keepAliveTimeout = 60000;
-     s.listen(0, '127.0.0.1', () => process.stdout.write(String(s.address().port) + '\\n'));
-     process.stdin.on('end', () => process.exit(0)); process.stdin.resume();`,
-  ],
-  { stdio: ['pipe', 'pipe', 'inherit'] },
-);
-const port = await new Promise((resolve, reject) => {
-  server.stdout.once('data', (d) => resolve(Number(String(d).trim())));
-  server.once('exit', (code) => reject(new Error(`bench server exited with ${code}`)));
-});
-const url = `http://127.0.0.1:${port}/`;
+const server = await startLoopbackServer();
+const { port, url } = server;
 
 // --- instrumentations ------------------------------------------------------------------------
 // instrumentation-http patches node:http when it is next required (OTel's require hook caches a
@@ -103,20 +88,7 @@ function one() {
   });
 }
 
-// One sample: wall-clock throughput, and this process's CPU time per request (user + system),
-// which the other tenants of a shared machine disturb far less than the wall clock.
-async function throughput(total) {
-  let next = 0;
-  const worker = async () => {
-    while (next++ < total) await one();
-  };
-  const cpu = process.cpuUsage();
-  const start = process.hrtime.bigint();
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  const used = process.cpuUsage(cpu);
-  return { rps: total / seconds, cpuUs: (used.user + used.system) / total };
-}
+const throughput = (total) => sample(one, total, CONCURRENCY);
 
 // --- the same node:http client path without I/O ----------------------------------------------
 // An agent whose "sockets" are in-memory streams answering every request with a canned response:
@@ -184,12 +156,6 @@ async function rejectionCost(total) {
   return Number(process.hrtime.bigint() - start) / 1e3 / total;
 }
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-
 // Warm-up: JIT and sockets for every setup.
 for (const setup of Object.values(setups)) {
   use(setup);
@@ -234,17 +200,8 @@ const socketsWhileOpen = rejectAgent.totalSocketCount;
 use(setups.plain);
 
 const med = (name, field) => median(samples[name].map((s) => s[field]));
-const row = (setup, name, baseline) => ({
-  setup,
-  'req/s': Math.round(med(name, 'rps')),
-  'x baseline': (med(name, 'rps') / med(baseline, 'rps')).toFixed(3),
-  'CPU µs/req': med(name, 'cpuUs').toFixed(1),
-  'CPU x baseline': (med(baseline, 'cpuUs') / med(name, 'cpuUs')).toFixed(3),
-});
-console.log(
-  `keep-alive GET over loopback (server in another process), ${CONCURRENCY} concurrent, ` +
-    `${REQUESTS} requests per sample, ${ROUNDS} interleaved rounds, medians`,
-);
+const row = (setup, name, baseline) => throughputRow(samples, setup, name, baseline, 'baseline');
+console.log(loopbackHeading({ concurrency: CONCURRENCY, requests: REQUESTS, rounds: ROUNDS }));
 const rows = [
   ['plain node:http', 'plain', 'plain'],
   ['plain node:http again (control)', 'plain (control)', 'plain'],
@@ -283,4 +240,4 @@ agent.destroy();
 rejectAgent.destroy();
 bw.disable();
 otel.disable();
-server.stdin.end();
+server.stop();

@@ -8,6 +8,7 @@
 // Run with `npm run bench -- telemetry`.
 import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import { BreakerRegistry, BreakwaterInstrumentation } from '../dist/esm/index.js';
+import { median, rotated } from './lib.mjs';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 21);
 const OPS = Number(process.env.BENCH_OPS ?? 200_000);
@@ -76,17 +77,12 @@ async function measure({ reader, run }, n) {
   return Number(process.hrtime.bigint() - start) / n;
 }
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-
 for (const [name, { run }] of Object.entries(cases)) await run(name.startsWith('rejection') ? 20_000 : 50_000);
 collected = 0;
 const samples = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
 for (let round = 0; round < ROUNDS; round++) {
   const names = Object.keys(cases);
-  const order = names.slice(round % names.length).concat(names.slice(0, round % names.length));
+  const order = rotated(names, round);
   for (const name of order) samples[name].push(await measure(cases[name], name.startsWith('rejection') ? REJECT_OPS : OPS));
 }
 const ns = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]));

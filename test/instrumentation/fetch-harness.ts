@@ -1,13 +1,12 @@
 /**
- * A hand-built ClientContext for the fetch/undici tests: one real CircuitBreaker per `host:port`
- * (created on first use with the options given), a clock the test moves, a retry setting the test
- * can change, and a diag logger that records what the patch reports.
+ * The fetch/undici tests' view of the shared test ClientContext (test-context.ts): one real
+ * CircuitBreaker per `host:port`, a clock the test moves, a retry setting the test can change, and
+ * a diag logger that records the errors and warnings the patch reports.
  */
-import type { DiagLogger } from '@opentelemetry/api';
-import { CircuitBreaker } from '../../src/breaker/circuit-breaker.js';
-import type { CircuitBreakerOptions, RetryOptions } from '../../src/breaker/types.js';
-import type { ClientContext } from '../../src/instrumentation/client-context.js';
+import type { CircuitBreaker } from '../../src/breaker/circuit-breaker.js';
+import type { CircuitBreakerOptions } from '../../src/breaker/types.js';
 import { createFetchPatch } from '../../src/instrumentation/fetch.js';
+import { keyOf, testClientContext, type ManualClock, type MutableClientContext } from './test-context.js';
 
 export const LEGACY_SLOT = Symbol.for('undici.globalDispatcher.1');
 export const CURRENT_SLOT = Symbol.for('undici.globalDispatcher.2');
@@ -17,8 +16,8 @@ export function slot(symbol: symbol): unknown {
 }
 
 export interface FetchHarness {
-  ctx: ClientContext & { retry: RetryOptions | undefined };
-  clock: { now(): number; advance(ms: number): void };
+  ctx: MutableClientContext;
+  clock: ManualClock;
   breakers: Map<string, CircuitBreaker>;
   /** The breaker for `127.0.0.1:PORT` (created if needed). */
   breaker(port: number, host?: string): CircuitBreaker;
@@ -30,46 +29,22 @@ export interface FetchHarness {
 }
 
 export function fetchHarness(options: Partial<CircuitBreakerOptions> = {}): FetchHarness {
-  let t = 1_000_000;
-  const clock = { now: () => t, advance: (ms: number) => void (t += ms) };
-  const breakers = new Map<string, CircuitBreaker>();
-  const diagErrors: unknown[][] = [];
-  const noop = (): void => {};
-  const diag: DiagLogger = {
-    error: (...args: unknown[]) => void diagErrors.push(args),
-    warn: (...args: unknown[]) => void diagErrors.push(args),
-    info: noop,
-    debug: noop,
-    verbose: noop,
-  };
+  const { ctx, clock, breakers, breakerNamed, diagErrors } = testClientContext(options, { recordWarnings: true });
   const harness: FetchHarness = {
-    ctx: undefined as unknown as FetchHarness['ctx'],
+    ctx,
     clock,
     breakers,
     diagErrors,
     faulty: false,
-    breaker: (port, host = '127.0.0.1') => harness.ctx.breakerFor(host, port)!,
+    breaker: (port, host = '127.0.0.1') => ctx.breakerFor(host, port)!,
     enable: () => patch.enable(),
     disable: () => patch.disable(),
   };
-  harness.ctx = {
-    breakerFor(host, port) {
-      if (harness.faulty) throw new Error('registry exploded');
-      const key = `${host.includes(':') ? `[${host}]` : host}:${port}`;
-      let b = breakers.get(key);
-      if (!b) {
-        b = new CircuitBreaker({ failureThreshold: 3, openTimeoutMs: 1_000, ...options, name: key, clock });
-        breakers.set(key, b);
-      }
-      return b;
-    },
-    breakerForTarget: () => undefined,
-    isFailureStatus: (s) => s === 408 || s === 429 || (s >= 500 && s <= 599),
-    isFailureGrpcCode: () => false,
-    retry: undefined,
-    diag,
+  ctx.breakerFor = (host, port) => {
+    if (harness.faulty) throw new Error('registry exploded');
+    return breakerNamed(keyOf(host, port));
   };
-  const patch = createFetchPatch(harness.ctx);
+  const patch = createFetchPatch(ctx);
   return harness;
 }
 

@@ -1,12 +1,11 @@
 // Libraries built on node:http(s) are protected without patches of their own: axios and got go
 // closed -> open (zero connections) -> half-open (one probe) -> closed, and see an ordinary error.
-import http from 'node:http';
 import https from 'node:https';
 import axios from 'axios';
 import got from 'got';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CircuitOpenError } from '../../src/breaker/errors.js';
-import { httpHarness, type HttpHarness } from './http-harness.js';
+import { endHttpTest, httpHarness, type HttpHarness } from './http-harness.js';
 import { startTestServer, testTls, type TestServer } from './servers.js';
 
 interface Client {
@@ -49,11 +48,8 @@ beforeEach(() => {
   h.enable();
 });
 afterEach(() => {
-  h.disable();
-  http.globalAgent.destroy();
-  https.globalAgent.destroy();
+  endHttpTest(h, [server, tlsServer]);
   for (const s of [server, tlsServer]) {
-    s.dropConnections();
     s.recover();
     s.resetCounts();
   }

@@ -1,29 +1,22 @@
 /**
- * A hand-built ClientContext for the node:http tests: one real CircuitBreaker per `host:port`,
- * a clock the test moves, and a diag logger that records what the patch reports.
+ * The node:http tests' view of the shared test ClientContext (test-context.ts): one real
+ * CircuitBreaker per `host:port` (none for the excluded keys), a clock the test moves, a record of
+ * every breakerFor question, and a diag logger that records what the patch reports.
  */
+import http from 'node:http';
+import https from 'node:https';
 import { createRequire } from 'node:module';
-import type { DiagLogger } from '@opentelemetry/api';
 import type { InstrumentationNodeModuleDefinition } from '@opentelemetry/instrumentation';
-import { CircuitBreaker } from '../../src/breaker/circuit-breaker.js';
+import type { CircuitBreaker } from '../../src/breaker/circuit-breaker.js';
 import type { CircuitBreakerOptions } from '../../src/breaker/types.js';
-import type { ClientContext } from '../../src/instrumentation/client-context.js';
 import { httpModuleDefinitions } from '../../src/instrumentation/http.js';
+import type { TestServer } from './servers.js';
+import { keyOf, testClientContext, type ManualClock, type MutableClientContext } from './test-context.js';
 
 const require = createRequire(import.meta.url);
 
-export interface ManualClock {
-  now(): number;
-  advance(ms: number): void;
-}
-
-export function manualClock(start = 1_000_000): ManualClock {
-  let t = start;
-  return { now: () => t, advance: (ms) => void (t += ms) };
-}
-
 export interface HttpHarness {
-  ctx: ClientContext;
+  ctx: MutableClientContext;
   clock: ManualClock;
   /** Every breakerFor(host, port) question, in order. */
   asked: { host: string; port: number }[];
@@ -38,40 +31,13 @@ export interface HttpHarness {
   disable(): void;
 }
 
-export function keyOf(host: string, port: number): string {
-  return `${host.includes(':') ? `[${host}]` : host}:${port}`;
-}
-
 export function httpHarness(options: Partial<CircuitBreakerOptions> = {}, exclude: string[] = []): HttpHarness {
-  const clock = manualClock();
-  const breakers = new Map<string, CircuitBreaker>();
+  const { ctx, clock, breakers, breakerNamed, diagErrors } = testClientContext(options);
   const asked: { host: string; port: number }[] = [];
-  const diagErrors: unknown[][] = [];
-  const noop = (): void => {};
-  const diag: DiagLogger = {
-    error: (...args: unknown[]) => void diagErrors.push(args),
-    warn: noop,
-    info: noop,
-    debug: noop,
-    verbose: noop,
-  };
-  const ctx: ClientContext = {
-    breakerFor(host, port) {
-      asked.push({ host, port });
-      const key = keyOf(host, port);
-      if (exclude.includes(key)) return undefined;
-      let b = breakers.get(key);
-      if (!b) {
-        b = new CircuitBreaker({ failureThreshold: 3, openTimeoutMs: 1_000, ...options, name: key, clock });
-        breakers.set(key, b);
-      }
-      return b;
-    },
-    breakerForTarget: () => undefined,
-    isFailureStatus: (s) => s === 408 || s === 429 || (s >= 500 && s <= 599),
-    isFailureGrpcCode: () => false,
-    retry: undefined,
-    diag,
+  ctx.breakerFor = (host, port) => {
+    asked.push({ host, port });
+    const key = keyOf(host, port);
+    return exclude.includes(key) ? undefined : breakerNamed(key);
   };
   const definitions = httpModuleDefinitions(ctx);
   return {
@@ -93,4 +59,16 @@ export function httpHarness(options: Partial<CircuitBreakerOptions> = {}, exclud
       for (const d of definitions) d.unpatch?.(require(d.name));
     },
   };
+}
+
+/**
+ * After a test: the patch disabled and no kept-alive socket left on either side. A socket that
+ * outlived its test would be reused by the next one while the server is closing it, and show a
+ * 'socket hang up' that has nothing to do with the patch.
+ */
+export function endHttpTest(h: HttpHarness, servers: TestServer[]): void {
+  h.disable();
+  http.globalAgent.destroy();
+  https.globalAgent.destroy();
+  for (const s of servers) s.dropConnections();
 }

@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { CircuitOpenError } from '../../src/breaker/errors.js';
 import { isHttpPatched } from '../../src/instrumentation/http.js';
 import { closed, errorOf, settle } from './http-calls.js';
-import { httpHarness, type HttpHarness } from './http-harness.js';
+import { endHttpTest, httpHarness, type HttpHarness } from './http-harness.js';
 import { startTestServer, testTls, type TestServer } from './servers.js';
 
 let server: TestServer;
@@ -24,14 +24,7 @@ beforeEach(() => {
   h = httpHarness();
   h.enable();
 });
-afterEach(() => {
-  h.disable();
-  // Kept-alive client sockets must not outlive the test: the next one would reuse a socket the
-  // server is closing and see a 'socket hang up' that has nothing to do with the patch.
-  http.globalAgent.destroy();
-  https.globalAgent.destroy();
-  server.dropConnections();
-});
+afterEach(() => endHttpTest(h, [server]));
 
 /** Every permit settled, and the counters add up. */
 function expectSettled(name = key): void {

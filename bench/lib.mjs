@@ -1,0 +1,82 @@
+// Helpers shared by the bench/*.bench.mjs scripts. Not a bench itself: run.mjs only runs files
+// named *.bench.mjs.
+import { spawn } from 'node:child_process';
+
+/** The median of a list of numbers (the mean of the middle two for an even count). */
+export function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+/**
+ * The names in the order for one round, rotated by the round number, so no case always runs first
+ * (or right after the same GC-heavy one).
+ */
+export function rotated(names, round) {
+  return names.slice(round % names.length).concat(names.slice(0, round % names.length));
+}
+
+/**
+ * A keep-alive HTTP server answering 'ok' on 127.0.0.1, in a child process so the bench process
+ * measures the client side only. stop() lets the child exit (it exits when its stdin ends).
+ */
+export async function startLoopbackServer() {
+  const child = spawn(
+    process.execPath,
+    [
+      '-e',
+      `const s = require('node:http').createServer((q, r) => { q.resume(); q.on('end', () => r.end('ok')); });
+       s.keepAliveTimeout = 60000;
+       s.listen(0, '127.0.0.1', () => process.stdout.write(String(s.address().port) + '\\n'));
+       process.stdin.on('end', () => process.exit(0)); process.stdin.resume();`,
+    ],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
+  const port = await new Promise((resolve, reject) => {
+    child.stdout.once('data', (d) => resolve(Number(String(d).trim())));
+    child.once('exit', (code) => reject(new Error(`bench server exited with ${code}`)));
+  });
+  return { port, url: `http://127.0.0.1:${port}/`, stop: () => child.stdin.end() };
+}
+
+/**
+ * One sample: `total` calls of `one`, `concurrency` in flight. Returns wall-clock throughput and
+ * this process's CPU time per call (user + system, µs), which the other tenants of a shared
+ * machine disturb far less than the wall clock.
+ */
+export async function throughput(one, total, concurrency) {
+  let next = 0;
+  const worker = async () => {
+    while (next++ < total) await one();
+  };
+  const cpu = process.cpuUsage();
+  const start = process.hrtime.bigint();
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const used = process.cpuUsage(cpu);
+  return { rps: total / seconds, cpuUs: (used.user + used.system) / total };
+}
+
+/**
+ * A console.table row for one setup of a throughput bench: median req/s and CPU µs per request,
+ * each as a ratio to the baseline setup (CPU inverted, so above 1 is better in both). `versus`
+ * names the baseline in the column headers ('x plain', 'CPU x plain').
+ */
+export function throughputRow(samples, setup, name, baseline, versus) {
+  const med = (n, field) => median(samples[n].map((s) => s[field]));
+  return {
+    setup,
+    'req/s': Math.round(med(name, 'rps')),
+    [`x ${versus}`]: (med(name, 'rps') / med(baseline, 'rps')).toFixed(3),
+    'CPU µs/req': med(name, 'cpuUs').toFixed(1),
+    [`CPU x ${versus}`]: (med(baseline, 'cpuUs') / med(name, 'cpuUs')).toFixed(3),
+  };
+}
+
+/** The heading printed above a throughput table; `warmup` is the unmeasured requests per sample, if any. */
+export function loopbackHeading({ concurrency, requests, rounds, warmup }) {
+  return (
+    `keep-alive GET over loopback (server in another process), ${concurrency} concurrent, ` +
+    `${requests} requests per sample${warmup === undefined ? '' : ` (after ${warmup} unmeasured)`}, ${rounds} interleaved rounds, medians`
+  );
+}
