@@ -7,10 +7,11 @@
  * - in an example, every `// → text` comment is one line the example prints with console.log, in
  *   order, exactly.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { format } from 'node:util';
-import { vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 
 /** The repository root, with a trailing slash. */
 export const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -67,4 +68,27 @@ export async function printedBy(file: string): Promise<string[]> {
     log.mockRestore();
   }
   return printed;
+}
+
+/**
+ * One test per ```ts example of each section: written to `workDir` with `'breakwater'` pointed at
+ * `entry`, run, and its console.log lines compared with its `// → text` comments.
+ */
+export function describeReadmeExamples(sections: readonly string[], workDir: string, entry: string): void {
+  for (const name of sections) {
+    describe(`README section "${name}"`, () => {
+      const blocks = tsExamples(readmeSection(name));
+      it('has examples', () => {
+        expect(blocks.length).toBeGreaterThan(0);
+      });
+      blocks.forEach((code, i) => {
+        it(`example ${i + 1}: ${exampleTitle(code)}`, async () => {
+          const file = join(workDir, `${name}-${i + 1}.ts`);
+          writeFileSync(file, code.replaceAll(`from 'breakwater'`, `from ${JSON.stringify(entry)}`));
+          const printed = await printedBy(file);
+          expect(printed).toEqual(expectedLines(code));
+        });
+      });
+    });
+  }
 }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ts from 'typescript';
 import { afterAll, describe, expect, it } from 'vitest';
-import { exampleTitle, expectedLines, printedBy, readmeSection, REPO_ROOT, tsExamples } from '../readme-blocks.js';
+import { describeReadmeExamples, readmeSection, REPO_ROOT, tsExamples } from '../readme-blocks.js';
 
 /**
  * Runs every ```ts example of the README sections this part owns, as written, against the source
@@ -16,22 +16,7 @@ afterAll(() => rmSync(workDir, { recursive: true, force: true }));
 
 const SECTIONS = ['quick-start', 'breaker'];
 
-for (const name of SECTIONS) {
-  describe(`README section "${name}"`, () => {
-    const blocks = tsExamples(readmeSection(name));
-    it('has examples', () => {
-      expect(blocks.length).toBeGreaterThan(0);
-    });
-    blocks.forEach((code, i) => {
-      it(`example ${i + 1}: ${exampleTitle(code)}`, async () => {
-        const file = join(workDir, `${name}-${i + 1}.ts`);
-        writeFileSync(file, code.replaceAll(`from 'breakwater'`, `from ${JSON.stringify(entry)}`));
-        const printed = await printedBy(file);
-        expect(printed).toEqual(expectedLines(code));
-      });
-    });
-  });
-}
+describeReadmeExamples(SECTIONS, workDir, entry);
 
 describe('README examples type-check', () => {
   it('compiles every example against the public types, as a user would', () => {

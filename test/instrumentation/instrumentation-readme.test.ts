@@ -1,10 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { metrics, trace } from '@opentelemetry/api';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach } from 'vitest';
 import { BreakwaterInstrumentation } from '../../src/instrumentation/instrumentation.js';
-import { exampleTitle, expectedLines, printedBy, readmeSection, REPO_ROOT, tsExamples } from '../readme-blocks.js';
+import { describeReadmeExamples, REPO_ROOT } from '../readme-blocks.js';
 
 /**
  * Runs every ```ts example of the README sections "instrumentation" and "telemetry", as written,
@@ -29,19 +29,4 @@ afterEach(() => {
   trace.disable();
 });
 
-for (const name of ['instrumentation', 'telemetry']) {
-  describe(`README section "${name}"`, () => {
-    const blocks = tsExamples(readmeSection(name));
-    it('has examples', () => {
-      expect(blocks.length).toBeGreaterThan(0);
-    });
-    blocks.forEach((code, i) => {
-      it(`example ${i + 1}: ${exampleTitle(code)}`, async () => {
-        const file = join(workDir, `${name}-${i + 1}.ts`);
-        writeFileSync(file, code.replaceAll(`from 'breakwater'`, `from ${JSON.stringify(entry)}`));
-        const printed = await printedBy(file);
-        expect(printed).toEqual(expectedLines(code));
-      });
-    });
-  });
-}
+describeReadmeExamples(['instrumentation', 'telemetry'], workDir, entry);
