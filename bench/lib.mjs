@@ -1,6 +1,6 @@
 // Helpers shared by the bench/*.bench.mjs scripts. Not a bench itself: run.mjs only runs files
 // named *.bench.mjs.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 
 /** The median of a list of numbers (the mean of the middle two for an even count). */
 export function median(xs) {
@@ -36,7 +36,7 @@ export async function startLoopbackServer() {
     child.stdout.once('data', (d) => resolve(Number(String(d).trim())));
     child.once('exit', (code) => reject(new Error(`bench server exited with ${code}`)));
   });
-  return { port, url: `http://127.0.0.1:${port}/`, stop: () => child.stdin.end() };
+  return { port, pid: child.pid, url: `http://127.0.0.1:${port}/`, stop: () => child.stdin.end() };
 }
 
 /**
@@ -79,4 +79,52 @@ export function loopbackHeading({ concurrency, requests, rounds, warmup }) {
     `keep-alive GET over loopback (server in another process), ${concurrency} concurrent, ` +
     `${requests} requests per sample${warmup === undefined ? '' : ` (after ${warmup} unmeasured)`}, ${rounds} interleaved rounds, medians`
   );
+}
+
+/**
+ * Runs `script` once per setup and round, each run in a fresh Node process, the setups of a round
+ * back to back in a rotated order. A setup is measured the way an application runs it: patched
+ * from start to end. Switching patches inside one process (enable()/disable() between samples)
+ * changes prototypes V8 has optimized Node's own code against, and the deoptimizations that
+ * follow land on whichever setup runs next, by more than the effects being measured.
+ * `script` gets `JSON.stringify({ setup, ...args })` as its argument and prints one JSON line.
+ * Returns, per setup, the list of results in round order.
+ */
+export function runInProcesses(script, setups, rounds, args = {}) {
+  const results = Object.fromEntries(setups.map((s) => [s, []]));
+  for (let round = 0; round < rounds; round++) {
+    for (const setup of rotated(setups, round)) {
+      const out = execFileSync(process.execPath, [script, JSON.stringify({ setup, ...args })], { encoding: 'utf8' });
+      results[setup].push(JSON.parse(out.trim().split('\n').at(-1)));
+    }
+  }
+  return results;
+}
+
+/**
+ * A console.table row for one setup of runInProcesses() results: median req/s and CPU µs per
+ * request, and the ratio to the baseline as the median of per-round ratios (each setup against
+ * the baseline of its own round, so a slow stretch of the machine cancels out) with the middle
+ * half of those ratios, CPU inverted so above 1 is better in both.
+ */
+export function pairedRow(results, label, name, baseline) {
+  const ratios = (field, invert) =>
+    results[name].map((r, i) => (invert ? results[baseline][i][field] / r[field] : r[field] / results[baseline][i][field]));
+  const rps = ratios('rps', false);
+  return {
+    setup: label,
+    'req/s': Math.round(median(results[name].map((r) => r.rps))),
+    'x baseline': median(rps).toFixed(3),
+    'middle half': `${quantile(rps, 0.25).toFixed(3)}-${quantile(rps, 0.75).toFixed(3)}`,
+    'CPU µs/req': median(results[name].map((r) => r.cpuUs)).toFixed(1),
+    'CPU x baseline': median(ratios('cpuUs', true)).toFixed(3),
+  };
+}
+
+/** The q-quantile of a list of numbers (linear between the nearest two). */
+export function quantile(xs, q) {
+  const s = [...xs].sort((a, b) => a - b);
+  const at = (s.length - 1) * q;
+  const lo = Math.floor(at);
+  return lo + 1 < s.length ? s[lo] + (s[lo + 1] - s[lo]) * (at - lo) : s[lo];
 }

@@ -7,7 +7,8 @@ import type { CircuitBreaker } from '../breaker/circuit-breaker.js';
  */
 export interface ClientContext {
   /**
-   * The breaker for `host:port`, or undefined when the call must go through unprotected:
+   * The breaker for `host:port` (the host as the client has it: any case, IPv6 with or without
+   * brackets), or undefined when the call must go through unprotected:
    * the instrumentation is disabled, the host is excluded, or the active context is suppressed
    * (OTel exporters' own traffic). Cheap enough to call on every request.
    */

@@ -89,15 +89,16 @@ export class DestinationContext implements ClientContext {
     return this.#settings.grpcFailure[code] === 1;
   }
 
-  #destination(host: string, port: number): Destination {
-    let ports = this.#hosts.get(host);
+  #destination(rawHost: string, port: number): Destination {
+    let ports = this.#hosts.get(rawHost);
     if (ports !== undefined) {
       for (let i = 0; i < ports.length; i++) if (ports[i]!.port === port) return ports[i]!;
     } else {
       if (this.#hosts.size >= MAX_REMEMBERED) this.#hosts.clear();
       ports = [];
-      this.#hosts.set(host, ports);
+      this.#hosts.set(rawHost, ports);
     }
+    const host = normalHost(rawHost);
     const destination = this.#describe(host, port, host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`);
     // A host reached on ever new ports (a port scan, an ephemeral-port service) starts its list over.
     if (ports.length >= 16) ports.length = 0;
@@ -118,6 +119,12 @@ export class DestinationContext implements ClientContext {
     if (port > 0) attributes[ATTR_SERVER_PORT] = port;
     return { ...(override?.options ?? settings.breaker), attributes };
   }
+}
+
+/** Lower case, IPv6 without brackets (`[::1]` → `::1`). */
+export function normalHost(host: string): string {
+  const bare = host.charCodeAt(0) === 91 /* [ */ && host.charCodeAt(host.length - 1) === 93 /* ] */ ? host.slice(1, -1) : host;
+  return bare.toLowerCase();
 }
 
 /** `host:port`, `[v6]:port` or a bare host (port 0 = unknown). */

@@ -51,7 +51,7 @@ type Slots = Record<symbol, unknown>;
 /**
  * What the global fetch wrapper runs before each call. wrap() installs the wrapper once and re-uses
  * it when enabled again, so the wrapper asks whichever patch is enabled now instead of keeping the
- * one it was made by.
+ * one it was made by; with none enabled (undefined) it passes calls straight through.
  */
 let beforeFetch: ((init: RequestInit | undefined) => RequestInit | undefined) | undefined;
 

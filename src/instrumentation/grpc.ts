@@ -67,8 +67,9 @@ function patchGrpc(moduleExports: unknown, ctx: ClientContext): void {
       return;
     }
     const { Metadata } = grpc;
-    wrap(grpc.Channel.prototype, 'createCall', (original) =>
+    wrap(grpc.Channel.prototype, 'createCall', (original, patch) =>
       function createCall(this: GrpcChannel, ...args: unknown[]): GrpcCall {
+        if (!patch.active) return original.apply(this, args);
         return protectedCreateCall(this, original, args, ctx, Metadata);
       },
     );

@@ -3,6 +3,7 @@
  * By then Node has already merged the URL, the options object and the defaults (`host` is the
  * hostname, `port` is set), so this only tidies what Node leaves loose.
  */
+import { normalHost } from './destination-context.js';
 
 export interface HttpDestination {
   /** Lower-case host name or IP literal, IPv6 without brackets (`::1`). */
@@ -26,14 +27,13 @@ export interface AgentRequestOptions {
  */
 export function httpDestination(options: AgentRequestOptions, agentDefaultPort: number): HttpDestination | undefined {
   if (options.socketPath) return undefined;
-  let host = options.host || options.hostname || 'localhost';
+  const host = options.host || options.hostname || 'localhost';
   if (typeof host !== 'string') throw new TypeError(`cannot read the request host ${String(host)}`);
-  // `{ hostname: '[::1]' }` reaches the agent with its brackets; a URL does not.
-  if (host.charCodeAt(0) === 91 /* [ */ && host.charCodeAt(host.length - 1) === 93 /* ] */) host = host.slice(1, -1);
   const rawPort = options.port || options.defaultPort || agentDefaultPort;
   const port = typeof rawPort === 'number' ? rawPort : Number(rawPort);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new TypeError(`cannot read the request port ${String(rawPort)} for host ${host}`);
   }
-  return { host: host.toLowerCase(), port };
+  // `{ hostname: '[::1]' }` reaches the agent with its brackets; a URL does not.
+  return { host: normalHost(host), port };
 }

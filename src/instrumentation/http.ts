@@ -4,7 +4,7 @@ import type { CircuitBreaker } from '../breaker/circuit-breaker.js';
 import { CircuitOpenError } from '../breaker/errors.js';
 import type { ClientContext } from './client-context.js';
 import { httpDestination, type AgentRequestOptions } from './http-destination.js';
-import { HttpExchangeOutcome } from './http-outcome.js';
+import { HttpExchangeOutcome, retryAfterApplies } from './http-outcome.js';
 import { isPatched, unwrap, wrap } from './wrap.js';
 
 /*
@@ -69,8 +69,12 @@ class AgentPatch {
   attach(owner: string): void {
     if (this.owners.size === 0) {
       const ctx = this.ctx;
-      wrap(agentPrototype, 'addRequest', (original) =>
+      watchRequests(ctx);
+      wrap(agentPrototype, 'addRequest', (original, patch) =>
         function addRequest(this: http.Agent, req: http.ClientRequest, options: AgentRequestOptions): void {
+          // Node always passes an options object; the legacy (req, host, port) form goes through as it is.
+          // eslint-disable-next-line prefer-rest-params
+          if (!patch.active || typeof options !== 'object') return Reflect.apply(original, this, arguments) as void;
           protectedAddRequest(ctx, this, original, req, options);
         },
       );
@@ -81,6 +85,7 @@ class AgentPatch {
   detach(owner: string): void {
     if (!this.owners.delete(owner) || this.owners.size > 0) return;
     unwrap(agentPrototype, 'addRequest');
+    unwatchRequests();
   }
 }
 
@@ -96,8 +101,7 @@ function protectedAddRequest(
     // Destroyed already: an AbortSignal that was aborted before the request was made. Node
     // reports that itself; nothing reaches the destination, so there is nothing to count.
     if (!req.destroyed) {
-      const destination = httpDestination(options, agentDefaultPort(agent));
-      const breaker = destination && ctx.breakerFor(destination.host, destination.port);
+      const breaker = breakerOf(ctx, agent, req, options);
       if (breaker) {
         const permit = breaker.tryAcquire();
         if (!permit) {
@@ -105,7 +109,7 @@ function protectedAddRequest(
           return;
         }
         outcome = new HttpExchangeOutcome(permit, ctx);
-        observe(req, outcome, ctx);
+        (req as WatchedRequest)[kOutcome] = outcome;
       }
     }
   } catch (err) {
@@ -117,8 +121,24 @@ function protectedAddRequest(
   } catch (err) {
     // Node refused to start the request and throws to the caller: nothing was sent.
     outcome?.abandon();
+    if (outcome) (req as WatchedRequest)[kOutcome] = undefined;
     throw err;
   }
+}
+
+/**
+ * The request's breaker. Usually straight from what Node already normalised: the request's `host`
+ * and the options' numeric `port` (reads of a fast object and one field, no object built); anything
+ * else (a string port, a Unix socket, a custom agent's options) is read the long way.
+ */
+function breakerOf(ctx: ClientContext, agent: http.Agent, req: http.ClientRequest, options: AgentRequestOptions): CircuitBreaker | undefined {
+  const { host, socketPath } = req as unknown as { host?: unknown; socketPath?: unknown };
+  const port = options.port;
+  if (typeof host === 'string' && host !== '' && !socketPath && typeof port === 'number' && Number.isInteger(port) && port >= 0 && port <= 65535) {
+    return ctx.breakerFor(host, port);
+  }
+  const destination = httpDestination(options, agentDefaultPort(agent));
+  return destination && ctx.breakerFor(destination.host, destination.port);
 }
 
 function agentDefaultPort(agent: http.Agent): number {
@@ -132,66 +152,81 @@ function reject(req: http.ClientRequest, breaker: CircuitBreaker): void {
   (req as unknown as { onSocket(socket: undefined, err: Error): void }).onSocket(undefined, error);
 }
 
-/**
- * Feeds the request's events to its outcome. It watches `emit` rather than adding listeners:
- * a `response` listener would change Node's behaviour (a response nobody listens to is dumped so
- * the socket is freed; with a listener of ours it would never be read). `destroy` is watched to
- * tell a caller's abort from a destination's failure, since both end in the same
- * `socket hang up` error.
+/*
+ * How a protected request's events reach its outcome. The request keeps its outcome under a
+ * symbol until it settles; `emit` and `destroy` are watched once, on ClientRequest.prototype, and
+ * do nothing for a request without one. Per request that costs one property store: no closures,
+ * no per-request methods. Once disabled, no request gets an outcome, so the watchers pass straight
+ * through (while still settling the requests that were in flight).
+ *
+ * `emit` is watched rather than listened to: a `response` listener would change Node's behaviour
+ * (a response nobody listens to is dumped so the socket is freed; with a listener of ours it
+ * would never be read). `destroy` is watched to tell a caller's abort from a destination's
+ * failure, since both end in the same `socket hang up` error.
  */
-function observe(req: http.ClientRequest, outcome: HttpExchangeOutcome, ctx: ClientContext): void {
-  const emit = req.emit;
-  const destroy = req.destroy;
-  const observedEmit = function observedEmit(this: http.ClientRequest, event: string | symbol, arg?: unknown): boolean {
-    if (!outcome.isSettled) {
-      try {
-        settleOn(this, outcome, event, arg);
-      } catch (err) {
-        ctx.diag.error('breakwater: could not settle an http request outcome', err);
+const kOutcome = Symbol('breakwater.httpOutcome');
+
+type WatchedRequest = http.ClientRequest & { [kOutcome]?: HttpExchangeOutcome | undefined };
+type Emit = (this: http.ClientRequest, event: string | symbol, ...args: unknown[]) => boolean;
+type Destroy = (this: http.ClientRequest, err?: Error) => http.ClientRequest;
+
+const requestPrototype = http.ClientRequest.prototype as unknown as { emit: Emit; destroy: Destroy };
+
+function watchRequests(ctx: ClientContext): void {
+  // ClientRequest inherits `emit` from EventEmitter: the wrapper asks the parent prototype on each
+  // call, so a later patch of EventEmitter.prototype.emit (domain, an APM) still applies. An own
+  // `emit` someone put there before us is called as it is.
+  const parent = Object.getPrototypeOf(requestPrototype) as { emit: Emit };
+  const own = Object.hasOwn(requestPrototype, 'emit');
+  wrap(requestPrototype, 'emit', (original) =>
+    function emit(this: WatchedRequest, event: string | symbol, arg?: unknown): boolean {
+      const outcome = this[kOutcome];
+      if (outcome !== undefined) settleOn(this, outcome, event, arg, ctx);
+      // Every argument goes on untouched (`arguments` as is: no array built per event).
+      // eslint-disable-next-line prefer-rest-params
+      return Reflect.apply(own ? original : parent.emit, this, arguments) as boolean;
+    },
+  );
+  wrap(requestPrototype, 'destroy', (original) =>
+    function destroy(this: WatchedRequest, err?: Error): http.ClientRequest {
+      this[kOutcome]?.callerDestroy(err);
+      return original.call(this, err);
+    },
+  );
+}
+
+function unwatchRequests(): void {
+  unwrap(requestPrototype, 'emit');
+  unwrap(requestPrototype, 'destroy');
+}
+
+function settleOn(req: WatchedRequest, outcome: HttpExchangeOutcome, event: string | symbol, arg: unknown, ctx: ClientContext): void {
+  try {
+    switch (event) {
+      case 'response':
+      case 'upgrade':
+      case 'connect': {
+        const res = arg as http.IncomingMessage;
+        const status = res.statusCode ?? 0;
+        // `headers` is built from the raw headers on first read: only a 429/503 pays for that.
+        outcome.response(status, retryAfterApplies(status) ? res.headers['retry-after'] : undefined);
+        break;
       }
-      // Settled: step out of the way for the rest of the request's life (unless someone wrapped us).
-      if (outcome.isSettled && req.emit === observedEmit) restore(req, 'emit', emit);
-      if (outcome.isSettled && req.destroy === observedDestroy) restore(req, 'destroy', destroy);
+      case 'error':
+        outcome.error(arg, req.reusedSocket);
+        break;
+      case 'timeout':
+        outcome.timeout();
+        return;
+      case 'close':
+        outcome.close();
+        break;
+      default:
+        return;
     }
-    // Every argument goes on untouched; the usual one- and two-argument events skip building an
-    // `arguments` object.
-    const count = arguments.length;
-    if (count === 2) return emit.call(this, event, arg);
-    if (count === 1) return emit.call(this, event);
-    // eslint-disable-next-line prefer-rest-params
-    return Reflect.apply(emit, this, arguments) as boolean;
-  } as typeof req.emit;
-  const observedDestroy = function observedDestroy(this: http.ClientRequest, err?: Error): http.ClientRequest {
-    outcome.callerDestroy(err);
-    return destroy.call(this, err);
-  };
-  req.emit = observedEmit;
-  req.destroy = observedDestroy;
-}
-
-// Assigning the original back (rather than deleting the own property) keeps the request's shape:
-// a delete would turn it into a slow dictionary object for all of Node's own code.
-function restore<K extends 'emit' | 'destroy'>(req: http.ClientRequest, name: K, value: http.ClientRequest[K]): void {
-  req[name] = value;
-}
-
-function settleOn(req: http.ClientRequest, outcome: HttpExchangeOutcome, event: string | symbol, arg: unknown): void {
-  switch (event) {
-    case 'response':
-    case 'upgrade':
-    case 'connect': {
-      const res = arg as http.IncomingMessage;
-      outcome.response(res.statusCode ?? 0, res.headers['retry-after']);
-      return;
-    }
-    case 'error':
-      outcome.error(arg, req.reusedSocket);
-      return;
-    case 'timeout':
-      outcome.timeout();
-      return;
-    case 'close':
-      outcome.close();
-      return;
+  } catch (err) {
+    ctx.diag.error('breakwater: could not settle an http request outcome', err);
   }
+  // Settled (or past saving): the request's later events are none of our business.
+  req[kOutcome] = undefined;
 }

@@ -5,13 +5,24 @@ import { types } from 'node:util';
  * `__wrapped`: OTel's InstrumentationBase unwraps any marked function before wrapping it again,
  * which would silently remove breakwater when instrumentation-http (or another) is enabled after
  * it. Unwrapping restores the original only when nobody wrapped on top of us; otherwise the
- * wrapper stays in the chain and passes calls straight through, so neither side loses its patch
- * whatever the order.
+ * wrapper stays in the chain with its patch marked inactive, and must then pass calls straight
+ * through, so neither side loses its patch whatever the order.
+ *
+ * The wrapper makeWrapper() returns is installed as it is, with no generic layer around it: these
+ * functions sit on the path of every request (`emit` several times per request).
  */
 
-interface Patch {
+/** What a wrapper reads to know whether it is still wanted. */
+export interface PatchState {
+  /** False once unwrapped while someone else's wrapper sits on top: pass every call straight through. */
+  readonly active: boolean;
+}
+
+interface Patch extends PatchState {
   readonly wrapper: unknown;
   readonly original: unknown;
+  /** The target only inherited the original (a method of a parent prototype): unwrap deletes ours. */
+  readonly inherited: boolean;
   active: boolean;
 }
 
@@ -22,7 +33,7 @@ type AnyFunction = (this: unknown, ...args: unknown[]) => unknown;
 export function wrap<T extends object, K extends keyof T>(
   target: T,
   name: K,
-  makeWrapper: (original: T[K]) => T[K],
+  makeWrapper: (original: T[K], patch: PatchState) => T[K],
 ): void {
   const byName = patches.get(target) ?? new Map<PropertyKey, Patch>();
   patches.set(target, byName);
@@ -33,14 +44,8 @@ export function wrap<T extends object, K extends keyof T>(
   }
   const original = target[name];
   if (typeof original !== 'function') return;
-  const inner = makeWrapper(original) as unknown as AnyFunction;
-  const patch: Patch = { wrapper: undefined, original, active: true };
-  // `arguments` handed on as is (rather than a rest array) lets V8 skip building an array on
-  // every call: these wrappers sit on the path of every request.
-  const wrapper = function (this: unknown): unknown {
-    // eslint-disable-next-line prefer-rest-params
-    return Reflect.apply(patch.active ? inner : (original as AnyFunction), this, arguments);
-  };
+  const patch: Patch = { wrapper: undefined, original, inherited: !Object.hasOwn(target, name), active: true };
+  const wrapper = makeWrapper(original, patch) as unknown as AnyFunction;
   copyOwnProperties(original, wrapper);
   (patch as { wrapper: unknown }).wrapper = wrapper;
   byName.set(name, patch);
@@ -52,7 +57,8 @@ export function unwrap<T extends object>(target: T, name: keyof T): void {
   const patch = byName?.get(name);
   if (!byName || !patch) return;
   if (target[name] === patch.wrapper) {
-    setProperty(target, name, patch.original);
+    if (patch.inherited) delete target[name];
+    else setProperty(target, name, patch.original);
     byName.delete(name);
   } else {
     patch.active = false;

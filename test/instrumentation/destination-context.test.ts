@@ -26,6 +26,17 @@ function destinations(config: BreakwaterInstrumentationConfig = {}, maxBreakers 
 }
 
 describe('DestinationContext', () => {
+  it('takes the host as the client has it: any case, IPv6 with or without brackets, one breaker per destination', () => {
+    const { registry, ctx } = destinations();
+    const a = ctx.breakerFor('API.Example.COM', 443)!;
+    expect(a.name).toBe('api.example.com:443');
+    expect(ctx.breakerFor('api.example.com', 443)).toBe(a);
+    const v6 = ctx.breakerFor('[::1]', 8080)!;
+    expect(v6.name).toBe('[::1]:8080');
+    expect(ctx.breakerFor('::1', 8080)).toBe(v6);
+    expect(registry.size).toBe(2);
+  });
+
   it('answers each request from the registry: the same breaker, the disabled and suppressed cases still checked every time', () => {
     const { registry, ctx } = destinations();
     const a = ctx.breakerFor('api.example.com', 443)!;

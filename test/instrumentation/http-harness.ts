@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import type { InstrumentationNodeModuleDefinition } from '@opentelemetry/instrumentation';
 import type { CircuitBreaker } from '../../src/breaker/circuit-breaker.js';
 import type { CircuitBreakerOptions } from '../../src/breaker/types.js';
+import { normalHost } from '../../src/instrumentation/destination-context.js';
 import { httpModuleDefinitions } from '../../src/instrumentation/http.js';
 import type { TestServer } from './servers.js';
 import { keyOf, testClientContext, type ManualClock, type MutableClientContext } from './test-context.js';
@@ -36,7 +37,8 @@ export function httpHarness(options: Partial<CircuitBreakerOptions> = {}, exclud
   const asked: { host: string; port: number }[] = [];
   ctx.breakerFor = (host, port) => {
     asked.push({ host, port });
-    const key = keyOf(host, port);
+    // As DestinationContext does: the patch hands over the host as the request has it.
+    const key = keyOf(normalHost(host), port);
     return exclude.includes(key) ? undefined : breakerNamed(key);
   };
   const definitions = httpModuleDefinitions(ctx);

@@ -1,6 +1,7 @@
 // node:http and node:https requests through the breakwater patch, against real loopback servers.
 import http from 'node:http';
 import https from 'node:https';
+import { EventEmitter } from 'node:events';
 import { request as namedRequest, get as namedGet } from 'node:http';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CircuitOpenError } from '../../src/breaker/errors.js';
@@ -404,6 +405,46 @@ describe('patch lifecycle and faults', () => {
     expect((await settle(http.get(server.origin))).status).toBe(500);
     h.enable();
     expect((await errorOf(http.get(server.origin))).code).toBe('ECIRCUITOPEN');
+  });
+
+  it('disable() leaves ClientRequest.prototype as it found it (emit inherited again, destroy restored)', () => {
+    const proto = http.ClientRequest.prototype;
+    const watchedDestroy = proto.destroy;
+    expect(Object.hasOwn(proto, 'emit')).toBe(true); // watched while enabled
+    h.disable();
+    expect(Object.hasOwn(proto, 'emit')).toBe(false);
+    expect(proto.emit).toBe(EventEmitter.prototype.emit);
+    const originalDestroy = proto.destroy;
+    expect(originalDestroy).not.toBe(watchedDestroy);
+    h.enable();
+    expect(proto.destroy).not.toBe(originalDestroy);
+    h.disable();
+    expect(proto.destroy).toBe(originalDestroy);
+    h.enable();
+  });
+
+  it('a response\'s headers are left unbuilt unless the status is 429 or 503 (Node builds them on first read)', async () => {
+    // Node keeps the parsed headers object under a private symbol, null until `res.headers` is read.
+    // If Node renames it, this test fails here rather than passing without checking anything.
+    const built = (res: http.IncomingMessage): boolean => {
+      const symbol = Object.getOwnPropertySymbols(res).find((s) => s.description === 'kHeaders');
+      if (symbol === undefined) throw new Error('Node no longer keeps kHeaders on IncomingMessage: update this test');
+      return (res as unknown as Record<symbol, unknown>)[symbol] != null;
+    };
+    const seen = async (): Promise<boolean> => {
+      const req = http.get(server.origin);
+      const res = await new Promise<http.IncomingMessage>((resolve) => req.on('response', resolve));
+      const wasBuilt = built(res);
+      res.resume();
+      await closed(req);
+      return wasBuilt;
+    };
+    server.ok();
+    expect(await seen()).toBe(false);
+    server.fail(500);
+    expect(await seen()).toBe(false);
+    server.fail(503, { 'retry-after': '1' });
+    expect(await seen()).toBe(true); // read for its Retry-After
   });
 
   it('stays patched while either module definition is applied (an app may load only https)', () => {

@@ -1,6 +1,6 @@
 import { isWrapped } from '@opentelemetry/instrumentation';
 import { describe, expect, it } from 'vitest';
-import { isPatched, unwrap, wrap } from '../../src/instrumentation/wrap.js';
+import { isPatched, unwrap, wrap, type PatchState } from '../../src/instrumentation/wrap.js';
 
 /** shimmer as InstrumentationBase uses it: unwraps whatever isWrapped() says is wrapped, then wraps. */
 function otelStyleWrap(target: Record<string, unknown>, name: string, tag: string): void {
@@ -34,21 +34,34 @@ describe('wrap / unwrap', () => {
   it('coexists with an OTel-style wrapper in either order, through disable and enable', () => {
     // breakwater first, the other instrumentation on top
     const a: Record<string, unknown> = { call: () => 'x' };
-    wrap(a as { call: () => string }, 'call', (original) => () => `bw(${original()})`);
+    const bw = (original: () => string, patch: PatchState) => () => (patch.active ? `bw(${original()})` : original());
+    wrap(a as { call: () => string }, 'call', bw);
     otelStyleWrap(a, 'call', 'otel');
     expect((a.call as () => string)()).toBe('otel(bw(x))');
     unwrap(a as { call: () => string }, 'call'); // theirs stays; ours passes through
     expect((a.call as () => string)()).toBe('otel(x)');
-    wrap(a as { call: () => string }, 'call', (original) => () => `bw(${original()})`); // re-enabled in place
+    wrap(a as { call: () => string }, 'call', bw); // re-enabled in place
     expect((a.call as () => string)()).toBe('otel(bw(x))');
 
     // the other instrumentation first, breakwater on top
     const b: Record<string, unknown> = { call: () => 'x' };
     otelStyleWrap(b, 'call', 'otel');
-    wrap(b as { call: () => string }, 'call', (original) => () => `bw(${original()})`);
+    wrap(b as { call: () => string }, 'call', bw);
     expect((b.call as () => string)()).toBe('bw(otel(x))');
     otelStyleWrap(b, 'call', 'otel'); // wrapping again on top does not strip breakwater
     expect((b.call as () => string)()).toBe('otel(bw(otel(x)))');
+  });
+
+  it('a method the target only inherited is inherited again after unwrap (a later patch of the parent still applies)', () => {
+    const parent = { call: () => 'parent' };
+    const child = Object.create(parent) as { call: () => string };
+    wrap(child, 'call', (original) => () => `bw(${original()})`);
+    expect(Object.hasOwn(child, 'call')).toBe(true);
+    expect(child.call()).toBe('bw(parent)');
+    unwrap(child, 'call');
+    expect(Object.hasOwn(child, 'call')).toBe(false);
+    parent.call = () => 'patched parent';
+    expect(child.call()).toBe('patched parent');
   });
 
   it('keeps the original static properties and `this`', () => {
