@@ -7,17 +7,23 @@ import { createRequire } from 'node:module';
 import { Duplex } from 'node:stream';
 import { median, throughput } from './lib.mjs';
 
-const { setup, url, warmup, requests, samples, memoryRequests, rejections } = JSON.parse(process.argv[2]);
+const { setup, mode, url, warmup, requests, samples, rejections } = JSON.parse(process.argv[2]);
 const require = createRequire(import.meta.url);
 
-/** What each setup loads and enables. */
+/**
+ * What each setup loads and enables. `appWork` is a calibration: no patch at all, the application
+ * itself busy-waits about half a microsecond before each request, to show what any extra client CPU
+ * costs in that setup.
+ */
 const SETUPS = {
   plain: {},
   'plain (control)': {},
   'breakwater loaded, not enabled': { bwLoaded: true },
   breakwater: { bw: true },
+  'plain + 0.5 µs app work': { appWork: true },
   'instrumentation-http': { otel: true },
   'instrumentation-http + breakwater': { otel: true, bw: true },
+  'instrumentation-http + 0.5 µs app work': { otel: true, appWork: true },
   'breakwater, breaker open': { bw: true },
 };
 const use = SETUPS[setup];
@@ -43,10 +49,15 @@ if (use.bw || use.bwLoaded) {
   if (use.bw && http.Agent.prototype.addRequest === originalAddRequest) throw new Error('breakwater did not patch node:http');
 }
 
+function appWork() {
+  const start = process.hrtime.bigint();
+  while (process.hrtime.bigint() - start < 500n);
+}
+
 // --- rejected requests -------------------------------------------------------------------------
 // µs per rejected http.request(), from the call until its 'error' event, fired in batches of 200
 // as an application under load would; the agent must not open a single socket meanwhile.
-if (setup === 'breakwater, breaker open') {
+if (mode === 'rejections') {
   const agent = new http.Agent({ keepAlive: true });
   const breaker = bw.registry.get(new URL(url).host);
   breaker.forceOpen();
@@ -68,24 +79,31 @@ if (setup === 'breakwater, breaker open') {
 }
 
 // --- keep-alive throughput over loopback --------------------------------------------------------
-const CONCURRENCY = 16;
-const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
-const one = () =>
-  new Promise((resolve, reject) => {
-    http.get(url, { agent }, (res) => {
-      res.resume();
-      res.on('end', resolve);
-    }).on('error', reject);
-  });
-await throughput(one, warmup, CONCURRENCY);
-const loopback = [];
-for (let i = 0; i < samples; i++) loopback.push(await throughput(one, requests, CONCURRENCY));
-agent.destroy();
+if (mode === 'loopback') {
+  const CONCURRENCY = 16;
+  const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+  const one = () => {
+    if (use.appWork) appWork();
+    return new Promise((resolve, reject) => {
+      http.get(url, { agent }, (res) => {
+        res.resume();
+        res.on('end', resolve);
+      }).on('error', reject);
+    });
+  };
+  await throughput(one, warmup, CONCURRENCY);
+  const xs = [];
+  for (let i = 0; i < samples; i++) xs.push(await throughput(one, requests, CONCURRENCY));
+  agent.destroy();
+  console.log(JSON.stringify({ rps: median(xs.map((s) => s.rps)), cpuUs: median(xs.map((s) => s.cpuUs)) }));
+  process.exit(0);
+}
 
 // --- the same client path without I/O ---------------------------------------------------------
 // An agent whose "sockets" are in-memory streams answering every request with a canned response:
 // Node's whole client (ClientRequest, agent pool, parser) runs, but no syscall and no server.
-// What a setup adds shows here as an absolute cost per request.
+// What a setup adds shows here as an absolute cost per request (in a process of its own: the
+// loopback run would leave Node's code optimized for two kinds of socket).
 const CANNED = Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\nok');
 class MemorySocket extends Duplex {
   pending = '';
@@ -110,27 +128,21 @@ memoryAgent.createConnection = () => {
   queueMicrotask(() => socket.emit('connect'));
   return socket;
 };
-const memoryGet = () =>
-  new Promise((resolve, reject) => {
+const memoryGet = () => {
+  if (use.appWork) appWork();
+  return new Promise((resolve, reject) => {
     http.get('http://in-memory.invalid/', { agent: memoryAgent }, (res) => {
       res.resume();
       res.on('end', resolve);
     }).on('error', reject);
   });
+};
 const inMemory = async (total) => {
   const start = process.hrtime.bigint();
   for (let i = 0; i < total; i++) await memoryGet();
   return Number(process.hrtime.bigint() - start) / 1e3 / total;
 };
-await inMemory(memoryRequests);
+await inMemory(warmup);
 const memory = [];
-for (let i = 0; i < 3; i++) memory.push(await inMemory(memoryRequests));
-
-console.log(
-  JSON.stringify({
-    rps: median(loopback.map((s) => s.rps)),
-    cpuUs: median(loopback.map((s) => s.cpuUs)),
-    memoryUs: median(memory),
-    heapMB: process.memoryUsage().heapUsed / 1e6,
-  }),
-);
+for (let i = 0; i < samples; i++) memory.push(await inMemory(requests));
+console.log(JSON.stringify({ memoryUs: median(memory), heapMB: process.memoryUsage().heapUsed / 1e6 }));

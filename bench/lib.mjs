@@ -58,30 +58,6 @@ export async function throughput(one, total, concurrency) {
 }
 
 /**
- * A console.table row for one setup of a throughput bench: median req/s and CPU µs per request,
- * each as a ratio to the baseline setup (CPU inverted, so above 1 is better in both). `versus`
- * names the baseline in the column headers ('x plain', 'CPU x plain').
- */
-export function throughputRow(samples, setup, name, baseline, versus) {
-  const med = (n, field) => median(samples[n].map((s) => s[field]));
-  return {
-    setup,
-    'req/s': Math.round(med(name, 'rps')),
-    [`x ${versus}`]: (med(name, 'rps') / med(baseline, 'rps')).toFixed(3),
-    'CPU µs/req': med(name, 'cpuUs').toFixed(1),
-    [`CPU x ${versus}`]: (med(baseline, 'cpuUs') / med(name, 'cpuUs')).toFixed(3),
-  };
-}
-
-/** The heading printed above a throughput table; `warmup` is the unmeasured requests per sample, if any. */
-export function loopbackHeading({ concurrency, requests, rounds, warmup }) {
-  return (
-    `keep-alive GET over loopback (server in another process), ${concurrency} concurrent, ` +
-    `${requests} requests per sample${warmup === undefined ? '' : ` (after ${warmup} unmeasured)`}, ${rounds} interleaved rounds, medians`
-  );
-}
-
-/**
  * Runs `script` once per setup and round, each run in a fresh Node process, the setups of a round
  * back to back in a rotated order. A setup is measured the way an application runs it: patched
  * from start to end. Switching patches inside one process (enable()/disable() between samples)
