@@ -36,7 +36,7 @@ export async function startLoopbackServer() {
     child.stdout.once('data', (d) => resolve(Number(String(d).trim())));
     child.once('exit', (code) => reject(new Error(`bench server exited with ${code}`)));
   });
-  return { port, pid: child.pid, url: `http://127.0.0.1:${port}/`, stop: () => child.stdin.end() };
+  return { port, url: `http://127.0.0.1:${port}/`, stop: () => child.stdin.end() };
 }
 
 /**
