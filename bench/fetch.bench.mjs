@@ -7,7 +7,7 @@
 // an application; every round runs all setups back to back in a rotated order, and a setup's ratio
 // is the median over rounds of its ratio to the plain setup of the same round.
 import { fileURLToPath } from 'node:url';
-import { median, pairedRow, runInProcesses, startLoopbackServer } from './lib.mjs';
+import { loopbackHeading, median, pairedRow, runInProcesses, startLoopbackServer } from './lib.mjs';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
 const REQUESTS = Number(process.env.BENCH_FETCH_REQUESTS ?? 2_000);
@@ -25,11 +25,7 @@ const [other] = runInProcesses(CLIENT, ['rejections and in-memory dispatch'], 1,
 ];
 server.stop();
 
-console.log(
-  `keep-alive GET over loopback (server in another process), 16 concurrent; each setup in its own process: ` +
-    `${WARMUP} requests of warm-up, then the median of ${SAMPLES} samples of ${REQUESTS}; ${ROUNDS} rounds, ` +
-    `'x baseline' = median of per-round ratios, 'middle half' = their 25th-75th percentiles`,
-);
+console.log(loopbackHeading({ warmup: WARMUP, samples: SAMPLES, requests: REQUESTS, rounds: ROUNDS }));
 console.table(setups.map((setup) => pairedRow(results, setup, setup, `${setup.split(',')[0]}, plain`)));
 for (const [name, us] of Object.entries(other.rejectionUs)) {
   console.log(`rejected ${name} (breaker open): ${us.toFixed(2)} µs per call until its promise rejects (median of 9 x ${Math.round(REJECTIONS / 9)})`);

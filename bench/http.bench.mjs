@@ -7,7 +7,7 @@
 // application; every round runs all setups back to back in a rotated order, and a setup's ratio is
 // the median over rounds of its ratio to the baseline of the same round.
 import { fileURLToPath } from 'node:url';
-import { median, pairedRow, runInProcesses, startLoopbackServer } from './lib.mjs';
+import { loopbackHeading, median, pairedRow, runInProcesses, startLoopbackServer } from './lib.mjs';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
 const REQUESTS = Number(process.env.BENCH_HTTP_REQUESTS ?? 3_000);
@@ -55,11 +55,7 @@ const [rejection] = runInProcesses(CLIENT, ['breakwater, breaker open'], 1, {
 })['breakwater, breaker open'];
 server.stop();
 
-console.log(
-  `keep-alive GET over loopback (server in another process), 16 concurrent; each setup in its own process: ` +
-    `${WARMUP} requests of warm-up, then the median of ${SAMPLES} samples of ${REQUESTS}; ${ROUNDS} rounds, ` +
-    `'x baseline' = median of per-round ratios, 'middle half' = their 25th-75th percentiles`,
-);
+console.log(loopbackHeading({ warmup: WARMUP, samples: SAMPLES, requests: REQUESTS, rounds: ROUNDS }));
 console.table(shown.map(([setup, baseline]) => pairedRow(loopback, setup, setup, baseline)));
 
 const memoryUs = (setup) => median(memory[setup].map((r) => r.memoryUs));

@@ -97,6 +97,15 @@ export function pairedRow(results, label, name, baseline) {
   };
 }
 
+/** The heading printed above a pairedRow() table of a keep-alive loopback bench (16 concurrent). */
+export function loopbackHeading({ warmup, samples, requests, rounds }) {
+  return (
+    `keep-alive GET over loopback (server in another process), 16 concurrent; each setup in its own process: ` +
+    `${warmup} requests of warm-up, then the median of ${samples} samples of ${requests}; ${rounds} rounds, ` +
+    `'x baseline' = median of per-round ratios, 'middle half' = their 25th-75th percentiles`
+  );
+}
+
 /** The q-quantile of a list of numbers (linear between the nearest two). */
 export function quantile(xs, q) {
   const s = [...xs].sort((a, b) => a - b);
