@@ -31,8 +31,9 @@ const FAILURE = 1;
 const IGNORED = 2;
 type Outcome = typeof SUCCESS | typeof FAILURE | typeof IGNORED;
 
-// The permit class lives outside CircuitBreaker but settles through its private method; the
-// static block below hands it this function (and nothing else gets it).
+// The permit class lives outside CircuitBreaker but settles through its private methods; the
+// static block below hands it these functions (and nothing else gets them).
+let succeedPermit: (breaker: CircuitBreaker, ticket: number) => void;
 let settlePermit: (
   breaker: CircuitBreaker,
   ticket: number,
@@ -57,7 +58,9 @@ class BreakerPermit implements Permit {
     const breaker = this.#breaker;
     if (breaker === undefined) return;
     this.#breaker = undefined;
-    settlePermit(breaker, this.#ticket, SUCCESS, undefined, this.#start, 0);
+    // Untimed (NaN start): the common case, which needs no clock reading beyond the success time.
+    if (this.#start !== this.#start) succeedPermit(breaker, this.#ticket);
+    else settlePermit(breaker, this.#ticket, SUCCESS, undefined, this.#start, 0);
   }
 
   failure(err?: unknown, retryAfterMs?: number): void {
@@ -128,6 +131,7 @@ export class CircuitBreaker {
   #lastSuccessTime = NaN;
 
   static {
+    succeedPermit = (breaker, ticket) => breaker.#succeed(ticket);
     settlePermit = (breaker, ticket, outcome, error, start, retryAfterMs) =>
       breaker.#settle(ticket, outcome, error, start, retryAfterMs);
   }

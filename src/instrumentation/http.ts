@@ -181,7 +181,9 @@ function watchRequests(ctx: ClientContext): void {
   wrap(requestPrototype, 'emit', (original) =>
     function emit(this: WatchedRequest, event: string | symbol, arg?: unknown): boolean {
       const outcome = this[kOutcome];
-      if (outcome !== undefined) settleOn(this, outcome, event, arg, ctx);
+      // 'socket', 'prefinish' and 'finish' come before every response and settle nothing: they
+      // skip the call.
+      if (outcome !== undefined && event !== 'finish' && event !== 'prefinish' && event !== 'socket') settleOn(this, outcome, event, arg, ctx);
       // Every argument goes on untouched (`arguments` as is: no array built per event).
       // eslint-disable-next-line prefer-rest-params
       return Reflect.apply(own ? original : parent.emit, this, arguments) as boolean;
