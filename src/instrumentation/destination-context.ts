@@ -41,6 +41,13 @@ export class DestinationContext implements ClientContext {
   #hosts = new Map<string, Destination[]>();
   /** Per gRPC channel target. */
   #targets = new Map<string, Destination>();
+  /**
+   * The last destination asked for, and its host as the client had it. Most requests go where
+   * the one before went: comparing one short string skips hashing the request's fresh host
+   * string and probing the map.
+   */
+  #last: Destination | undefined;
+  #lastHost = '';
 
   constructor(registry: BreakerRegistry, settings: ResolvedConfig, diag: DiagLogger) {
     this.#registry = registry;
@@ -57,6 +64,7 @@ export class DestinationContext implements ClientContext {
     this.#settings = settings;
     this.#hosts = new Map();
     this.#targets = new Map();
+    this.#last = undefined;
   }
 
   get retry(): RetryOptions | undefined {
@@ -90,6 +98,15 @@ export class DestinationContext implements ClientContext {
   }
 
   #destination(rawHost: string, port: number): Destination {
+    const last = this.#last;
+    if (last !== undefined && last.port === port && rawHost === this.#lastHost) return last;
+    const destination = this.#lookUp(rawHost, port);
+    this.#last = destination;
+    this.#lastHost = rawHost;
+    return destination;
+  }
+
+  #lookUp(rawHost: string, port: number): Destination {
     let ports = this.#hosts.get(rawHost);
     if (ports !== undefined) {
       for (let i = 0; i < ports.length; i++) if (ports[i]!.port === port) return ports[i]!;

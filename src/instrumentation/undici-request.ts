@@ -27,6 +27,10 @@ const DEFAULT_PORTS: Record<string, number> = { 'http:': 80, 'https:': 443, 'ws:
 // each one once keeps `new URL()` off the hot path. Bounded so a crawler cannot grow it forever.
 const MAX_CACHED_ORIGINS = 1024;
 const destinations = new Map<string, UndiciDestination | null>();
+// The last origin asked for: most requests go where the one before went, and comparing one short
+// string skips hashing fetch's fresh origin string and probing the map.
+let lastOrigin: string | undefined;
+let lastDestination: UndiciDestination | null = null;
 
 /**
  * The destination of a dispatch, or undefined when the origin is not an http(s)/ws(s) URL
@@ -36,8 +40,15 @@ const destinations = new Map<string, UndiciDestination | null>();
 export function undiciDestination(origin: string | URL | null | undefined): UndiciDestination | undefined {
   if (origin === null || origin === undefined) return undefined;
   const key = typeof origin === 'string' ? origin : origin.href;
-  const cached = destinations.get(key);
-  if (cached !== undefined) return cached ?? undefined;
+  if (key === lastOrigin) return lastDestination ?? undefined;
+  let cached = destinations.get(key);
+  if (cached === undefined) cached = parseDestination(key, origin);
+  lastOrigin = key;
+  lastDestination = cached;
+  return cached ?? undefined;
+}
+
+function parseDestination(key: string, origin: string | URL): UndiciDestination | null {
   const url = typeof origin === 'string' ? new URL(origin) : origin;
   const defaultPort = DEFAULT_PORTS[url.protocol];
   let found: UndiciDestination | null = null;
@@ -48,7 +59,7 @@ export function undiciDestination(origin: string | URL | null | undefined): Undi
   }
   if (destinations.size >= MAX_CACHED_ORIGINS) destinations.clear();
   destinations.set(key, found);
-  return found ?? undefined;
+  return found;
 }
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);

@@ -50,6 +50,19 @@ describe('DestinationContext', () => {
     expect(ctx.breakerFor('api.example.com', 443)).toBe(a);
   });
 
+  it('the same destination twice in a row, then another port, another host and back, each gets its own breaker', () => {
+    const { ctx } = destinations({ excludeHosts: ['skip'] });
+    const a = ctx.breakerFor('a', 80)!;
+    expect(ctx.breakerFor('a', 80)).toBe(a);
+    const a81 = ctx.breakerFor('a', 81)!;
+    expect(a81.name).toBe('a:81');
+    expect(ctx.breakerFor('skip', 80)).toBeUndefined();
+    expect(ctx.breakerFor('skip', 80)).toBeUndefined();
+    expect(ctx.breakerFor('b', 80)!.name).toBe('b:80');
+    expect(ctx.breakerFor('a', 80)).toBe(a);
+    expect(ctx.breakerFor('A', 81)).toBe(a81);
+  });
+
   it('new settings apply to the next request: exclusions and per-destination options are worked out again', () => {
     const { ctx } = destinations({ excludeHosts: ['internal'] });
     expect(ctx.breakerFor('internal', 80)).toBeUndefined();

@@ -21,6 +21,18 @@ describe('undiciDestination', () => {
     const first = undiciDestination('http://cache.test:81');
     expect(undiciDestination('http://cache.test:81')).toBe(first);
   });
+
+  it('answers a repeated origin, then a different one, then the first again, each correctly', () => {
+    const a = undiciDestination('http://a.test:81');
+    expect(undiciDestination('http://a.test:81')).toBe(a);
+    expect(undiciDestination('http://a.test:82')).toEqual({ host: 'a.test', port: 82 });
+    expect(undiciDestination('data:,x')).toBeUndefined();
+    expect(undiciDestination('data:,x')).toBeUndefined();
+    expect(() => undiciDestination('not a url')).toThrow(TypeError);
+    expect(() => undiciDestination('not a url')).toThrow(TypeError);
+    expect(undiciDestination(new URL('http://a.test:81/path'))).toEqual(a);
+    expect(undiciDestination('http://a.test:81')).toBe(a);
+  });
 });
 
 describe('isReplayable', () => {
