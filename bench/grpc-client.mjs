@@ -2,6 +2,7 @@
 // not) once, at start, as in an application, and never switched. Prints one JSON line.
 //
 //   node bench/grpc-client.mjs '{"setup":"breakwater","mode":"loopback","port":PORT,...}'
+// Mode "server" (setup "plain") is the bench's server instead: it sends its port to its parent.
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -24,6 +25,17 @@ const protoLoader = require('@grpc/proto-loader');
 const Echo = grpc.loadPackageDefinition(protoLoader.loadSync(PROTO, { keepCase: true, defaults: true })).breakwater.test.Echo;
 const unaryOn = (client) => () =>
   new Promise((resolve, reject) => client.Unary({ text: 'hi' }, (err, reply) => (err ? reject(err) : resolve(reply))));
+
+// --- the bench's server (plain grpc-js, its own process), started by grpc.bench.mjs -------------
+if (mode === 'server') {
+  const server = new grpc.Server();
+  server.addService(Echo.service, { Unary: (call, callback) => callback(null, { text: call.request.text, count: 1 }) });
+  server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, boundPort) => {
+    if (err) throw err;
+    process.send({ port: boundPort });
+  });
+  process.on('disconnect', () => server.forceShutdown());
+}
 
 // --- unary calls over loopback, `concurrency` in flight -----------------------------------------
 if (mode === 'loopback') {
@@ -108,4 +120,4 @@ if (mode === 'down') {
   console.log(JSON.stringify(result));
   process.exit(0);
 }
-throw new Error(`unknown mode ${mode}`);
+if (mode !== 'server') throw new Error(`unknown mode ${mode}`);
