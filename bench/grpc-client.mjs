@@ -23,8 +23,6 @@ if (setup.startsWith('breakwater')) {
 const grpc = require('@grpc/grpc-js');
 const protoLoader = require('@grpc/proto-loader');
 const Echo = grpc.loadPackageDefinition(protoLoader.loadSync(PROTO, { keepCase: true, defaults: true })).breakwater.test.Echo;
-const unaryOn = (client) => () =>
-  new Promise((resolve, reject) => client.Unary({ text: 'hi' }, (err, reply) => (err ? reject(err) : resolve(reply))));
 
 // --- the bench's server (plain grpc-js, its own process), started by grpc.bench.mjs -------------
 if (mode === 'server') {
@@ -40,7 +38,8 @@ if (mode === 'server') {
 // --- unary calls over loopback, `concurrency` in flight -----------------------------------------
 if (mode === 'loopback') {
   const client = new Echo(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
-  const unary = unaryOn(client);
+  const unary = () =>
+    new Promise((resolve, reject) => client.Unary({ text: 'hi' }, (err, reply) => (err ? reject(err) : resolve(reply))));
   await throughput(unary, warmup, concurrency);
   const xs = [];
   for (let i = 0; i < samples; i++) xs.push(await throughput(unary, calls, concurrency));
