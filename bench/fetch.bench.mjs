@@ -25,7 +25,7 @@ const [other] = runInProcesses(CLIENT, ['rejections and in-memory dispatch'], 1,
 ];
 server.stop();
 
-console.log(loopbackHeading({ warmup: WARMUP, samples: SAMPLES, requests: REQUESTS, rounds: ROUNDS }));
+console.log(loopbackHeading({ warmup: WARMUP, samples: SAMPLES, requests: REQUESTS, rounds: ROUNDS, busy: server.busy }));
 console.table(setups.map((setup) => pairedRow(results, setup, setup, `${setup.split(',')[0]}, plain`)));
 for (const [name, us] of Object.entries(other.rejectionUs)) {
   console.log(`rejected ${name} (breaker open): ${us.toFixed(2)} µs per call until its promise rejects (median of 9 x ${Math.round(REJECTIONS / 9)})`);

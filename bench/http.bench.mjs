@@ -55,7 +55,7 @@ const [rejection] = runInProcesses(CLIENT, ['breakwater, breaker open'], 1, {
 })['breakwater, breaker open'];
 server.stop();
 
-console.log(loopbackHeading({ warmup: WARMUP, samples: SAMPLES, requests: REQUESTS, rounds: ROUNDS }));
+console.log(loopbackHeading({ warmup: WARMUP, samples: SAMPLES, requests: REQUESTS, rounds: ROUNDS, busy: server.busy }));
 console.table(shown.map(([setup, baseline]) => pairedRow(loopback, setup, setup, baseline)));
 
 const memoryUs = (setup) => median(memory[setup].map((r) => r.memoryUs));

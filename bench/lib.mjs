@@ -19,14 +19,20 @@ export function rotated(names, round) {
 /**
  * A keep-alive HTTP server answering 'ok' on 127.0.0.1, in a child process so the bench process
  * measures the client side only. stop() lets the child exit (it exits when its stdin ends).
+ *
+ * With BENCH_BUSY_SERVER=1 its event loop never sleeps (a setImmediate loop keeps it polling), so
+ * the client's requests never have to wake an idle CPU: on a VM that takes a large share of the
+ * client's socket writes, and more the slower the client (see README, "Where the amplification is").
  */
 export async function startLoopbackServer() {
+  const busy = process.env.BENCH_BUSY_SERVER === '1';
   const child = spawn(
     process.execPath,
     [
       '-e',
       `const s = require('node:http').createServer((q, r) => { q.resume(); q.on('end', () => r.end('ok')); });
        s.keepAliveTimeout = 60000;
+       ${busy ? 'const spin = () => setImmediate(spin); spin();' : ''}
        s.listen(0, '127.0.0.1', () => process.stdout.write(String(s.address().port) + '\\n'));
        process.stdin.on('end', () => process.exit(0)); process.stdin.resume();`,
     ],
@@ -36,7 +42,7 @@ export async function startLoopbackServer() {
     child.stdout.once('data', (d) => resolve(Number(String(d).trim())));
     child.once('exit', (code) => reject(new Error(`bench server exited with ${code}`)));
   });
-  return { port, url: `http://127.0.0.1:${port}/`, stop: () => child.stdin.end() };
+  return { port, url: `http://127.0.0.1:${port}/`, busy, stop: () => child.stdin.end() };
 }
 
 /**
@@ -98,9 +104,9 @@ export function pairedRow(results, label, name, baseline) {
 }
 
 /** The heading printed above a pairedRow() table of a keep-alive loopback bench (16 concurrent). */
-export function loopbackHeading({ warmup, samples, requests, rounds }) {
+export function loopbackHeading({ warmup, samples, requests, rounds, busy }) {
   return (
-    `keep-alive GET over loopback (server in another process), 16 concurrent; each setup in its own process: ` +
+    `keep-alive GET over loopback (server in another process${busy ? ', its event loop never sleeping' : ''}), 16 concurrent; each setup in its own process: ` +
     `${warmup} requests of warm-up, then the median of ${samples} samples of ${requests}; ${rounds} rounds, ` +
     `'x baseline' = median of per-round ratios, 'middle half' = their 25th-75th percentiles`
   );
