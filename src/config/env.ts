@@ -1,4 +1,5 @@
 import type { AutoBreakerOptions, BreakwaterInstrumentationConfig } from '../instrumentation/types.js';
+import { MAX_TIMER_MS, MAX_TIMER_TEXT } from '../common/timer-limit.js';
 import { describe } from './errors.js';
 import { resolveConfig } from './resolve.js';
 
@@ -7,6 +8,12 @@ export interface EnvSettings {
   config: BreakwaterInstrumentationConfig;
   /** `BREAKWATER_HEALTH_PORT`: serve the health endpoint on this port (0 = any free port). */
   healthPort: number | undefined;
+  /** `BREAKWATER_HEALTH_HOST`: the address it binds (default loopback). */
+  healthHost: string | undefined;
+  /** `BREAKWATER_HEALTH_SHOW_DETAILS`: `always` or `never` (default). */
+  healthShowDetails: 'always' | 'never' | undefined;
+  /** `BREAKWATER_SHUTDOWN_DELAY_MS`: on SIGTERM, fail readiness and wait this long before shutting down. */
+  shutdownDelayMs: number | undefined;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -110,7 +117,29 @@ export function configFromEnv(env: Env, warn: (message: string) => void): EnvSet
     else healthPort = n;
   }
 
-  return { config, healthPort };
+  const healthHost = value(env, 'BREAKWATER_HEALTH_HOST');
+  if (healthHost !== undefined && /\s/.test(healthHost)) rejectValue('BREAKWATER_HEALTH_HOST', healthHost, 'a host name or address');
+
+  let healthShowDetails: EnvSettings['healthShowDetails'];
+  const show = value(env, 'BREAKWATER_HEALTH_SHOW_DETAILS')?.toLowerCase();
+  if (show === 'always' || show === 'never') healthShowDetails = show;
+  else if (show !== undefined) rejectValue('BREAKWATER_HEALTH_SHOW_DETAILS', env.BREAKWATER_HEALTH_SHOW_DETAILS!, 'always or never');
+
+  let shutdownDelayMs: number | undefined;
+  const delay = value(env, 'BREAKWATER_SHUTDOWN_DELAY_MS');
+  if (delay !== undefined) {
+    const n = integer(delay);
+    if (n === undefined || n > MAX_TIMER_MS) rejectValue('BREAKWATER_SHUTDOWN_DELAY_MS', delay, `a whole number of milliseconds, at most ${MAX_TIMER_TEXT}`);
+    else shutdownDelayMs = n;
+  }
+
+  return {
+    config,
+    healthPort,
+    healthHost: healthHost !== undefined && !/\s/.test(healthHost) ? healthHost : undefined,
+    healthShowDetails,
+    shutdownDelayMs,
+  };
 }
 
 /** Unset and empty (after trimming) mean the same: use the default. */

@@ -31,6 +31,8 @@ export interface ResolvedHealth {
   port: number | undefined;
   host: string | undefined;
   checkIntervalMs: number | undefined;
+  showDetails: BreakwaterHealthOptions['showDetails'];
+  shutdownDelayMs: number | undefined;
 }
 
 const KNOWN_OPTIONS = new Set([
@@ -125,6 +127,14 @@ function checkHealth(value: boolean | BreakwaterHealthOptions | undefined): Reso
   if (checkIntervalMs !== undefined && (typeof checkIntervalMs !== 'number' || !Number.isFinite(checkIntervalMs) || checkIntervalMs <= 0)) {
     throw new ConfigError('health.checkIntervalMs', checkIntervalMs, 'a number of milliseconds > 0');
   }
+  const { showDetails, shutdownDelayMs } = options;
+  for (const [option, value] of Object.entries({ checkIntervalMs, showDetails, shutdownDelayMs })) {
+    try {
+      new HealthCheckManager({ [option]: value }); // the manager's own rule, checked now
+    } catch (err) {
+      throw new ConfigError(`health.${option}`, value, `a valid manager option (${(err as Error).message})`);
+    }
+  }
   return {
     manager,
     system: checkBoolean('health.system', options.system, true),
@@ -132,5 +142,7 @@ function checkHealth(value: boolean | BreakwaterHealthOptions | undefined): Reso
     port,
     host,
     checkIntervalMs,
+    showDetails,
+    shutdownDelayMs,
   };
 }

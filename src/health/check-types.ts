@@ -1,3 +1,5 @@
+import type { IncomingMessage } from 'node:http';
+
 /**
  * The health checks' public shapes: what a check returns, how it is registered, what the manager
  * reports and emits. The JSON report shape itself (snake_case) lives in report.ts.
@@ -51,7 +53,15 @@ export interface CheckRegistration {
   healCooldownMs?: number;
   /** Releases what the check holds (timers, monitors); called by `stop()` and `unregister()`. */
   close?: () => void;
+  /** Named groups the check belongs to: served at `/health/GROUP`, usable as the readiness or liveness set. */
+  groups?: readonly string[];
 }
+
+/**
+ * Who sees check messages and details over HTTP: `never` (statuses, score and names only),
+ * `always`, or a function of the request (e.g. a token check). In-process calls always see them.
+ */
+export type ShowDetails = 'always' | 'never' | ((req: IncomingMessage) => boolean);
 
 export interface HealPolicyOptions {
   /** Bound on one heal (default 10_000 ms). */
@@ -94,6 +104,14 @@ export interface HealthCheckManagerOptions {
   heal?: HealPolicyOptions;
   clock?: HealthClock;
   timers?: HealthTimers;
+  /** Who sees messages and details on `/health` (default `never`: they name hosts, users, paths). */
+  showDetails?: ShowDetails;
+  /** How long `drain()` waits, readiness already failing, before it resolves (default 0). */
+  shutdownDelayMs?: number;
+  /** The group `/readyz` and gRPC `""` judge (default: every check). */
+  readinessGroup?: string;
+  /** The group `/livez` judges (default: none, so a failing dependency never restarts the process). */
+  livenessGroup?: string;
 }
 
 /** The latest known state of one check (what `checks()` returns). */
@@ -113,6 +131,7 @@ export interface CheckState {
   checkedAt: number | null;
   /** Heals so far, by outcome. */
   heals: { success: number; failure: number };
+  groups: readonly string[];
 }
 
 export interface StatusChangeEvent {
@@ -161,4 +180,6 @@ export interface HealthEvents {
   registration: { name: string; registered: boolean };
   /** `stop()` was called. */
   stop: Record<string, never>;
+  /** `drain()` was called: readiness fails from now on. */
+  drain: Record<string, never>;
 }

@@ -104,6 +104,12 @@ export function createGrpcHealthService(manager: HealthCheckManager, options: Gr
 
   /** The serving status of `service`, or undefined when the service is unknown. */
   function statusOf(service: string): ServingStatus | undefined {
+    const known = liveStatusOf(service);
+    // Draining: every service says NOT_SERVING so clients move away before the process exits.
+    return known !== undefined && manager.isDraining ? 'NOT_SERVING' : known;
+  }
+
+  function liveStatusOf(service: string): ServingStatus | undefined {
     const mapped = Object.hasOwn(services, service) ? services[service] : undefined;
     if (mapped !== undefined) {
       let result: ServingStatus = 'SERVING';
@@ -145,6 +151,7 @@ export function createGrpcHealthService(manager: HealthCheckManager, options: Gr
           manager.on('statusChange', send),
           manager.on('overallChange', send),
           manager.on('registration', send),
+          manager.on('drain', send),
           manager.on('stop', () => {
             done();
             call.end();

@@ -1,7 +1,9 @@
 import { diag } from '@opentelemetry/api';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { CheckState } from './check-types.js';
+import type { CheckState, ShowDetails } from './check-types.js';
+import { mayShowDetails, withholdDetails } from './disclosure.js';
 import { designReport, healthJsonReport, httpStatusOf, type HealthSnapshot } from './report.js';
+import { inGroup, isReady, knownGroups, passes, selectChecks } from './selection.js';
 
 /** A `(req, res)` handler; with `next` (Express/Connect style) unknown paths go on instead of 404. */
 export type HealthRequestHandler = (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void) => void;
@@ -9,25 +11,47 @@ export type HealthRequestHandler = (req: IncomingMessage, res: ServerResponse, n
 export interface ServeOptions {
   /** Port to listen on (0 = any free port; read it from `server.address()`). */
   port: number;
-  /** Address to bind (default: every interface, as `server.listen` does). */
+  /** Address to bind (default `127.0.0.1`: nothing listens beyond loopback unless asked). */
   host?: string;
   /** Let the process exit while the server is open (for preloads that must not keep an app alive; default false). */
   unref?: boolean;
 }
 
+/** Where the endpoint listens unless told otherwise. */
+export const DEFAULT_HEALTH_HOST = '127.0.0.1';
+
+/** What the routes read: the latest snapshot, and the manager's settings they depend on. */
+export interface EndpointSource {
+  snapshot(): HealthSnapshot;
+  showDetails: ShowDetails;
+  readinessGroup: string | undefined;
+  livenessGroup: string | undefined;
+}
+
 const ALLOW = 'GET, HEAD';
 const HEALTH_JSON = 'application/health+json';
+const TEXT = 'text/plain; charset=utf-8';
+
+interface ProbeLine {
+  name: string;
+  ok: boolean;
+  /** Shown instead of `failed: reason withheld` / `ok` (lifecycle lines, exclusions). */
+  note?: string;
+}
 
 /**
  * Routes (all read the last recorded results; none runs a check):
  * - `/health`: the DESIGN.md report, or the IETF `application/health+json` format when `Accept` asks for it;
- *   200, or 503 when the service is unhealthy.
- * - `/livez`: the process answers; deliberately independent of checks, so a failing dependency never
- *   makes Kubernetes restart the pod.
- * - `/readyz`: 200 unless the service is unhealthy or a critical check has not run yet;
- *   `/readyz/NAME` for one check. Kubernetes text format, `?verbose` lists every check.
+ *   200, or 503 when the service is unhealthy. Messages and details only as `showDetails` allows.
+ *   `/health/GROUP`: the same over one group of checks.
+ * - `/livez`: the process answers; deliberately independent of checks (unless a liveness group is
+ *   set), so a failing dependency never makes Kubernetes restart the pod.
+ * - `/readyz`: 200 once the first round has run, unless draining, unhealthy, or a critical check has
+ *   not run yet; `?exclude=NAME` leaves checks out; `/readyz/NAME` for one check. Kubernetes text
+ *   format, `?verbose` lists every check.
+ * - `/startupz`: 200 once the first round has run (a Kubernetes startup probe).
  */
-export function createHealthRequestHandler(source: { snapshot(): HealthSnapshot }): HealthRequestHandler {
+export function createHealthRequestHandler(source: EndpointSource): HealthRequestHandler {
   return (req, res, next) => {
     try {
       const url = req.url ?? '/';
@@ -37,40 +61,57 @@ export function createHealthRequestHandler(source: { snapshot(): HealthSnapshot 
       const route = routeOf(path);
       if (route === undefined) {
         if (next !== undefined) return next();
-        return send(req, res, 404, 'text/plain; charset=utf-8', 'not found\n');
+        return notFound(req, res);
       }
       if (req.method !== 'GET' && req.method !== 'HEAD') {
         res.setHeader('Allow', ALLOW);
-        return send(req, res, 405, 'text/plain; charset=utf-8', 'method not allowed\n');
+        return send(req, res, 405, TEXT, 'method not allowed\n');
       }
       const snapshot = source.snapshot();
-      if (route === 'health') return sendHealth(req, res, snapshot);
-      if (route === 'livez') return sendProbe(req, res, 'livez', [{ name: 'ping', ok: true }], true, query.has('verbose'));
-      const name = path.slice('/readyz/'.length);
-      if (route === 'readyz-one') {
-        const wanted = safeDecode(name);
-        const check = snapshot.checks.find((c) => c.name === wanted);
-        if (check === undefined) return send(req, res, 404, 'text/plain; charset=utf-8', 'not found\n');
-        const line = { name: check.name, ok: passes(check) };
-        return sendProbe(req, res, 'readyz', [line], line.ok, query.has('verbose'));
+      const verbose = query.has('verbose');
+      switch (route) {
+        case 'health':
+          return sendHealth(req, res, snapshot, source.showDetails);
+        case 'health-group': {
+          const group = safeDecode(path.slice('/health/'.length));
+          const groups = knownGroups(snapshot, [source.readinessGroup, source.livenessGroup]);
+          if (group === undefined || !groups.has(group)) return notFound(req, res);
+          return sendHealth(req, res, selectChecks(snapshot, inGroup(group)), source.showDetails);
+        }
+        case 'livez': {
+          if (source.livenessGroup === undefined) return sendProbe(req, res, 'livez', [{ name: 'ping', ok: true }], true, verbose);
+          const live = selectChecks(snapshot, inGroup(source.livenessGroup));
+          return sendProbe(req, res, 'livez', live.checks.map(lineOf), live.overall !== 'unhealthy', verbose);
+        }
+        case 'startupz':
+          return sendProbe(req, res, 'startupz', [startupLine(snapshot)], snapshot.started, verbose);
+        case 'readyz-one': {
+          const wanted = safeDecode(path.slice('/readyz/'.length));
+          const check = snapshot.checks.find((c) => c.name === wanted);
+          if (check === undefined) return notFound(req, res);
+          const line = lineOf(check);
+          return sendProbe(req, res, 'readyz', [line], line.ok, verbose);
+        }
+        case 'readyz':
+          return sendReadiness(req, res, snapshot, source.readinessGroup, query.getAll('exclude'), verbose);
       }
-      const lines = snapshot.checks.map((check) => ({ name: check.name, ok: passes(check) }));
-      return sendProbe(req, res, 'readyz', lines, isReady(snapshot), query.has('verbose'));
     } catch (error) {
       diag.error('breakwater: the health endpoint failed', error);
-      if (!res.headersSent) send(req, res, 500, 'text/plain; charset=utf-8', 'internal error\n');
+      if (!res.headersSent) send(req, res, 500, TEXT, 'internal error\n');
       else res.destroy();
     }
   };
 }
 
-type Route = 'health' | 'livez' | 'readyz' | 'readyz-one';
+type Route = 'health' | 'health-group' | 'livez' | 'readyz' | 'readyz-one' | 'startupz';
 
 function routeOf(path: string): Route | undefined {
   if (path === '/health') return 'health';
   if (path === '/livez') return 'livez';
   if (path === '/readyz') return 'readyz';
+  if (path === '/startupz') return 'startupz';
   if (path.startsWith('/readyz/') && path.length > '/readyz/'.length) return 'readyz-one';
+  if (path.startsWith('/health/') && path.length > '/health/'.length) return 'health-group';
   return undefined;
 }
 
@@ -82,16 +123,44 @@ function safeDecode(text: string): string | undefined {
   }
 }
 
-/** Ready: not unhealthy, and every critical check has a result. */
-export function isReady(snapshot: HealthSnapshot): boolean {
-  return snapshot.overall !== 'unhealthy' && !snapshot.checks.some((c) => c.critical && c.status === 'unknown');
+function lineOf(check: CheckState): ProbeLine {
+  return { name: check.name, ok: passes(check) };
 }
 
-function passes(check: CheckState): boolean {
-  return check.status === 'healthy' || check.status === 'degraded';
+function startupLine(snapshot: HealthSnapshot): ProbeLine {
+  return { name: 'startup', ok: snapshot.started, note: snapshot.started ? 'ok' : 'failed: first round of checks not run yet' };
 }
 
-function sendHealth(req: IncomingMessage, res: ServerResponse, snapshot: HealthSnapshot): void {
+/** The readiness set (a group, or every check) without the excluded names, as the Kubernetes API server does. */
+function sendReadiness(
+  req: IncomingMessage,
+  res: ServerResponse,
+  snapshot: HealthSnapshot,
+  group: string | undefined,
+  exclude: string[],
+  verbose: boolean,
+): void {
+  const excluded = new Set(exclude);
+  const selected =
+    group === undefined && excluded.size === 0
+      ? snapshot
+      : selectChecks(snapshot, (c) => !excluded.has(c.name) && (group === undefined || c.groups.includes(group)));
+  const lines: ProbeLine[] = [];
+  if (!snapshot.started) lines.push(startupLine(snapshot));
+  if (snapshot.draining) lines.push({ name: 'shutdown', ok: false, note: 'failed: draining' });
+  for (const check of snapshot.checks) {
+    if (excluded.has(check.name)) lines.push({ name: check.name, ok: true, note: 'excluded: ok' });
+    else if (selected === snapshot || selected.checks.includes(check)) lines.push(lineOf(check));
+  }
+  sendProbe(req, res, 'readyz', lines, isReady(selected), verbose);
+}
+
+function notFound(req: IncomingMessage, res: ServerResponse): void {
+  send(req, res, 404, TEXT, 'not found\n');
+}
+
+function sendHealth(req: IncomingMessage, res: ServerResponse, full: HealthSnapshot, showDetails: ShowDetails): void {
+  const snapshot = mayShowDetails(showDetails, req) ? full : withholdDetails(full);
   const status = httpStatusOf(snapshot.overall);
   res.setHeader('Vary', 'Accept');
   if (wantsHealthJson(req.headers.accept)) {
@@ -113,8 +182,8 @@ function wantsHealthJson(accept: string | undefined): boolean {
 function sendProbe(
   req: IncomingMessage,
   res: ServerResponse,
-  probe: 'livez' | 'readyz',
-  lines: { name: string; ok: boolean }[],
+  probe: 'livez' | 'readyz' | 'startupz',
+  lines: ProbeLine[],
   ok: boolean,
   verbose: boolean,
 ): void {
@@ -122,7 +191,7 @@ function sendProbe(
   if (ok && !verbose) {
     body = 'ok';
   } else {
-    body = lines.map((l) => (l.ok ? `[+]${l.name} ok` : `[-]${l.name} failed: reason withheld`)).join('\n');
+    body = lines.map((l) => `${l.ok ? '[+]' : '[-]'}${l.name} ${l.note ?? (l.ok ? 'ok' : 'failed: reason withheld')}`).join('\n');
     body += `${lines.length > 0 ? '\n' : ''}${probe} check ${ok ? 'passed' : 'failed'}\n`;
   }
   res.setHeader('X-Content-Type-Options', 'nosniff');
@@ -157,11 +226,11 @@ function checkServeOptions(options: ServeOptions): void {
 /** A server for `handler`, resolved once it listens; a port in use rejects with an error naming the option. */
 export function listen(handler: HealthRequestHandler, options: ServeOptions): Promise<Server> {
   checkServeOptions(options);
-  const { port, host, unref } = options;
+  const { port, host = DEFAULT_HEALTH_HOST, unref } = options;
   const server = createServer((req, res) => handler(req, res));
   return new Promise((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException): void => {
-      const where = `HealthCheckManager.serve(): cannot listen on option "port" ${port}${host === undefined ? '' : ` (host ${host})`}`;
+      const where = `HealthCheckManager.serve(): cannot listen on option "port" ${port} (host ${host})`;
       const reason = error.code === 'EADDRINUSE' ? 'the port is already in use' : error.message;
       reject(new Error(`${where}: ${reason}`, { cause: error }));
     };

@@ -41,6 +41,11 @@ export class HealthCheckManager {
   private readonly processStartedAt: number;
   private overall: HealthStatus = 'healthy';
   private running = false;
+  /** A round has completed since start (readiness waits for it). */
+  private started = false;
+  private draining: Promise<void> | undefined;
+  /** Ends the drain delay early (stop() must leave no timer behind). */
+  private endDrainDelay: (() => void) | undefined;
   /** Cancelled by stop(): settles every run in progress so no timer outlives it. */
   private scope = new CancelScope();
 
@@ -53,7 +58,8 @@ export class HealthCheckManager {
   constructor(options: HealthCheckManagerOptions = {}) {
     this.settings = managerSettings(options);
     this.processStartedAt = this.settings.clock.now() - process.uptime() * 1_000;
-    this.requestHandler = createHealthRequestHandler({ snapshot: () => this.snapshot() });
+    const { showDetails, readinessGroup, livenessGroup } = this.settings;
+    this.requestHandler = createHealthRequestHandler({ snapshot: () => this.snapshot(), showDetails, readinessGroup, livenessGroup });
   }
 
   /** Adds a check. Throws on a bad option (naming it) or a name already registered. Runs it at once when started. */
@@ -76,6 +82,7 @@ export class HealthCheckManager {
         durationMs: 0,
         checkedAt: null,
         heals: { success: 0, failure: 0 },
+        groups: settings.groups,
       },
       guard: new HealGuard(settings.healPolicy),
       timer: undefined,
@@ -117,6 +124,7 @@ export class HealthCheckManager {
    */
   async stop(): Promise<void> {
     this.running = false;
+    this.started = false;
     this.scope.cancel();
     this.scope = new CancelScope();
     const inFlight: Promise<void>[] = [];
@@ -125,6 +133,7 @@ export class HealthCheckManager {
       if (entry.inFlight !== undefined) inFlight.push(entry.inFlight.done);
       this.closeCheck(entry);
     }
+    this.endDrainDelay?.();
     this.events.emit('stop', {});
     await Promise.all(inFlight);
     await Promise.all([...this.servers].map(closeServer));
@@ -136,6 +145,35 @@ export class HealthCheckManager {
    */
   async runAll(): Promise<HealthReport> {
     return this.runRound(true);
+  }
+
+  /**
+   * Starts a graceful shutdown: readiness fails at once (`/readyz` 503, gRPC NOT_SERVING) so load
+   * balancers stop sending traffic, liveness stays up, and the promise resolves after
+   * `shutdownDelayMs`, when the app's own exit path should continue. Checks keep running. Calling
+   * it again returns the same promise. While it waits, its timer keeps the process alive; `stop()`
+   * ends the wait. Draining is final: readiness fails for the rest of the manager's life.
+   */
+  drain(): Promise<void> {
+    if (this.draining !== undefined) return this.draining;
+    const delayMs = this.settings.shutdownDelayMs;
+    this.draining = new Promise<void>((resolve) => {
+      if (delayMs === 0) return resolve();
+      const { timers } = this.settings;
+      const handle = timers.setTimeout(() => this.endDrainDelay?.(), delayMs);
+      this.endDrainDelay = () => {
+        this.endDrainDelay = undefined;
+        timers.clearTimeout(handle);
+        resolve();
+      };
+    });
+    this.events.emit('drain', {});
+    return this.draining;
+  }
+
+  /** Whether `drain()` was called. */
+  get isDraining(): boolean {
+    return this.draining !== undefined;
   }
 
   /** The latest results; never runs a check. */
@@ -191,12 +229,17 @@ export class HealthCheckManager {
       overall: this.overall,
       at,
       uptimeSeconds: Math.max(0, (at - this.processStartedAt) / 1_000),
+      unhealthyBelowScore: this.settings.unhealthyBelowScore,
+      started: this.started,
+      draining: this.draining !== undefined,
     };
   }
 
   /** `keepAlive`: the caller awaits this round (runAll), so its timers must keep the process alive. */
   private async runRound(keepAlive: boolean): Promise<HealthReport> {
     await Promise.all([...this.entries.values()].map((entry) => this.runEntry(entry, keepAlive)));
+    // Stopped meanwhile: that round does not make a stopped manager ready.
+    if (this.running || keepAlive) this.started = true;
     return this.report();
   }
 

@@ -30,6 +30,12 @@ export interface HealthSnapshot {
   /** Epoch ms. */
   at: number;
   uptimeSeconds: number;
+  /** The rule's threshold, for judging a subset of the checks (groups, exclusions) the same way. */
+  unhealthyBelowScore: number;
+  /** A first round has run since `start()` (or a `runAll()` ended). */
+  started: boolean;
+  /** `drain()` was called: readiness fails. */
+  draining: boolean;
 }
 
 export function designReport(snapshot: HealthSnapshot): HealthReport {

@@ -116,14 +116,32 @@ function ref(handle: unknown): void {
   if (h !== null && typeof h === 'object' && typeof h.ref === 'function') h.ref();
 }
 
+/** Longest message kept from a check (a thrown error can carry a whole response body). */
+export const MAX_MESSAGE_LENGTH = 256;
+
+export function capMessage(text: string): string {
+  return text.length <= MAX_MESSAGE_LENGTH ? text : `${text.slice(0, MAX_MESSAGE_LENGTH - 1)}…`;
+}
+
+/**
+ * What a thrown value says, capped. Only an Error's message or a string is shown: an arbitrary
+ * object is never serialized, as it may hold a token or a whole request.
+ */
 export function errorMessage(error: unknown): string {
-  if (error instanceof Error) return error.message || error.name;
-  if (typeof error === 'string') return error;
   try {
-    return JSON.stringify(error) ?? String(error);
+    if (error instanceof Error) return capMessage(String(error.message) || error.name);
+    if (typeof error === 'string') return capMessage(error);
   } catch {
-    return String(error);
+    // a getter that throws: fall through to the type
   }
+  return `a non-Error value (${kindOf(error)})`;
+}
+
+/** The kind of a value, never its contents. */
+function kindOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'array';
+  return typeof value;
 }
 
 export interface NormalizedResult {
@@ -155,14 +173,38 @@ export function toResult(outcome: BoundedOutcome<boolean | CheckResult>, timeout
   const value = outcome.value;
   if (value === true) return { status: 'healthy', message: 'ok', details: undefined };
   if (value === false) return { status: 'unhealthy', message: 'check failed', details: undefined };
-  if (typeof value === 'object' && value !== null && STATUSES.includes(value.status)) {
-    const details = typeof value.details === 'object' && value.details !== null ? jsonSafe(value.details) : undefined;
-    const message = typeof value.message === 'string' ? value.message : value.status === 'healthy' ? 'ok' : value.status;
-    return { status: value.status, message, details };
+  try {
+    return fromCheckResult(value);
+  } catch (error) {
+    // A result whose getters throw (a proxy, a lazy object) is a failed check, not a stuck one.
+    return { status: 'unhealthy', message: `check result could not be read: ${errorMessage(error)}`, details: undefined };
+  }
+}
+
+/** Each field is read once: a getter may answer differently, or throw, on a second read. */
+function fromCheckResult(value: unknown): NormalizedResult {
+  if (typeof value === 'object' && value !== null) {
+    const { status, message, details } = value as CheckResult;
+    if (STATUSES.includes(status)) {
+      const shown = typeof message === 'string' ? message : status === 'healthy' ? 'ok' : status;
+      return {
+        status,
+        message: capMessage(shown),
+        details: typeof details === 'object' && details !== null ? jsonSafe(details) : undefined,
+      };
+    }
   }
   return {
     status: 'unhealthy',
-    message: `check returned ${errorMessage(value)}; expected a boolean or { status, message, details }`,
+    message: `check returned ${describeReturned(value)}; expected a boolean or { status, message, details }`,
     details: undefined,
   };
+}
+
+/** A primitive is shown (capped); an object never is. */
+function describeReturned(value: unknown): string {
+  if (typeof value === 'string') return capMessage(JSON.stringify(value));
+  if (typeof value !== 'object' && typeof value !== 'function') return String(value);
+  if (value === null) return 'null';
+  return Array.isArray(value) ? 'an array' : typeof value === 'function' ? 'a function' : 'an object without a valid status';
 }

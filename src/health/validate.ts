@@ -1,3 +1,4 @@
+import { MAX_TIMER_MS, MAX_TIMER_TEXT } from '../common/timer-limit.js';
 import {
   COMPONENT_TYPES,
   type CheckFunction,
@@ -7,6 +8,7 @@ import {
   type HealthCheckManagerOptions,
   type HealthClock,
   type HealthTimers,
+  type ShowDetails,
 } from './check-types.js';
 
 /** Heal guards with every default filled in. */
@@ -28,6 +30,10 @@ export interface ManagerSettings {
   /** Monotonic ms for durations and cooldowns; the injected clock when there is one. */
   elapsed: () => number;
   timers: HealthTimers;
+  showDetails: ShowDetails;
+  shutdownDelayMs: number;
+  readinessGroup: string | undefined;
+  livenessGroup: string | undefined;
 }
 
 /** A registration with every default filled in; validated once, trusted afterwards. */
@@ -42,6 +48,7 @@ export interface CheckSettings {
   heal: HealFunction | undefined;
   healPolicy: HealPolicy;
   close: (() => void) | undefined;
+  groups: readonly string[];
 }
 
 const defaultClock: HealthClock = { now: () => Date.now() };
@@ -64,11 +71,13 @@ function fail(where: string, option: string, rule: string, value: unknown): neve
   throw new TypeError(`${where}: option "${option}" must be ${rule}, got ${show(value)}`);
 }
 
-function positive(where: string, option: string, value: unknown, fallback: number): number {
+/** A delay that ends up in a timer: above MAX_TIMER_MS Node would fire it after 1 ms, in a loop. */
+export function milliseconds(where: string, option: string, value: unknown, fallback: number, allowZero = false): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    fail(where, option, 'a positive finite number of milliseconds', value);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (value === 0 && !allowZero)) {
+    fail(where, option, `a ${allowZero ? 'non-negative' : 'positive'} finite number of milliseconds`, value);
   }
+  if (value > MAX_TIMER_MS) fail(where, option, `at most ${MAX_TIMER_TEXT}`, value);
   return value;
 }
 
@@ -96,10 +105,10 @@ function flag(where: string, option: string, value: unknown, fallback: boolean):
 
 function healPolicy(where: string, prefix: string, options: Record<string, unknown>, base: HealPolicy): HealPolicy {
   const policy: HealPolicy = {
-    timeoutMs: positive(where, `${prefix}timeoutMs`, options.timeoutMs, base.timeoutMs),
-    cooldownMs: inRange(where, `${prefix}cooldownMs`, options.cooldownMs, base.cooldownMs, 0, Number.MAX_SAFE_INTEGER),
+    timeoutMs: milliseconds(where, `${prefix}timeoutMs`, options.timeoutMs, base.timeoutMs),
+    cooldownMs: milliseconds(where, `${prefix}cooldownMs`, options.cooldownMs, base.cooldownMs, true),
     backoffMultiplier: inRange(where, `${prefix}backoffMultiplier`, options.backoffMultiplier, base.backoffMultiplier, 1, 1_000),
-    maxCooldownMs: inRange(where, `${prefix}maxCooldownMs`, options.maxCooldownMs, base.maxCooldownMs, 0, Number.MAX_SAFE_INTEGER),
+    maxCooldownMs: milliseconds(where, `${prefix}maxCooldownMs`, options.maxCooldownMs, base.maxCooldownMs, true),
     maxAttempts: integer(where, `${prefix}maxAttempts`, options.maxAttempts, base.maxAttempts, 1),
   };
   if (policy.maxCooldownMs < policy.cooldownMs) {
@@ -128,14 +137,40 @@ export function managerSettings(options: HealthCheckManagerOptions = {}): Manage
     fail(where, 'timers', 'an object with setTimeout() and clearTimeout()', timers);
   }
   return {
-    checkIntervalMs: positive(where, 'checkIntervalMs', options.checkIntervalMs, 10_000),
-    timeoutMs: positive(where, 'timeoutMs', options.timeoutMs, 5_000),
+    checkIntervalMs: milliseconds(where, 'checkIntervalMs', options.checkIntervalMs, 10_000),
+    timeoutMs: milliseconds(where, 'timeoutMs', options.timeoutMs, 5_000),
     unhealthyBelowScore: inRange(where, 'unhealthyBelowScore', options.unhealthyBelowScore, 50, 0, 100),
     heal: healPolicy(where, 'heal.', heal as Record<string, unknown>, HEAL_DEFAULTS),
     clock,
     elapsed: options.clock === undefined ? () => performance.now() : () => clock.now(),
     timers,
+    showDetails: showDetails(where, options.showDetails),
+    shutdownDelayMs: milliseconds(where, 'shutdownDelayMs', options.shutdownDelayMs, 0, true),
+    readinessGroup: groupName(where, 'readinessGroup', options.readinessGroup),
+    livenessGroup: groupName(where, 'livenessGroup', options.livenessGroup),
   };
+}
+
+function showDetails(where: string, value: unknown): ShowDetails {
+  if (value === undefined) return 'never';
+  if (value === 'always' || value === 'never' || typeof value === 'function') return value as ShowDetails;
+  fail(where, 'showDetails', "'always', 'never' or a function of the request returning a boolean", value);
+}
+
+/** Group names become URL path segments (`/health/GROUP`). */
+const GROUP = /^[A-Za-z0-9_.-]+$/;
+
+function groupName(where: string, option: string, value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !GROUP.test(value)) fail(where, option, 'a group name of letters, digits, _ . -', value);
+  return value;
+}
+
+function groups(where: string, value: unknown): readonly string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) fail(where, 'groups', 'an array of group names', value);
+  value.forEach((g, i) => groupName(where, `groups[${i}]`, g));
+  return Object.freeze([...new Set(value as string[])]);
 }
 
 const NAME = /^[^\s]+$/;
@@ -156,18 +191,19 @@ export function checkSettings(registration: CheckRegistration, manager: ManagerS
     name: r.name,
     componentType,
     check: r.check,
-    intervalMs: positive(where, 'intervalMs', r.intervalMs, manager.checkIntervalMs),
-    timeoutMs: positive(where, 'timeoutMs', r.timeoutMs, manager.timeoutMs),
+    intervalMs: milliseconds(where, 'intervalMs', r.intervalMs, manager.checkIntervalMs),
+    timeoutMs: milliseconds(where, 'timeoutMs', r.timeoutMs, manager.timeoutMs),
     weight: inRange(where, 'weight', r.weight, 1, 0, Number.MAX_SAFE_INTEGER),
     critical: flag(where, 'critical', r.critical, false),
     heal: autoHeal ? r.heal : undefined,
     healPolicy: {
       ...manager.heal,
-      timeoutMs: positive(where, 'healTimeoutMs', r.healTimeoutMs, manager.heal.timeoutMs),
+      timeoutMs: milliseconds(where, 'healTimeoutMs', r.healTimeoutMs, manager.heal.timeoutMs),
       maxAttempts: integer(where, 'maxHealAttempts', r.maxHealAttempts, manager.heal.maxAttempts, 1),
-      cooldownMs: inRange(where, 'healCooldownMs', r.healCooldownMs, manager.heal.cooldownMs, 0, Number.MAX_SAFE_INTEGER),
+      cooldownMs: milliseconds(where, 'healCooldownMs', r.healCooldownMs, manager.heal.cooldownMs, true),
       maxCooldownMs: Math.max(manager.heal.maxCooldownMs, r.healCooldownMs ?? 0),
     },
     close: r.close,
+    groups: groups(where, r.groups),
   };
 }

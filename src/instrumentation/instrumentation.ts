@@ -165,7 +165,8 @@ export class BreakwaterInstrumentation extends InstrumentationBase<BreakwaterIns
   }
 
   private _createHealth(options: ResolvedHealth, registry: BreakerRegistry, telemetry: BreakwaterTelemetry): HealthCheckManager {
-    const manager = options.manager ?? new HealthCheckManager({ checkIntervalMs: options.checkIntervalMs });
+    const { checkIntervalMs, showDetails, shutdownDelayMs } = options;
+    const manager = options.manager ?? new HealthCheckManager({ checkIntervalMs, showDetails, shutdownDelayMs });
     const builtIn = [
       ...(options.system ? [systemCheck()] : []),
       ...(options.breakers

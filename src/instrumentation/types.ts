@@ -1,6 +1,7 @@
 import type { InstrumentationConfig } from '@opentelemetry/instrumentation';
 import type { CircuitBreakerOptions, RetryOptions } from '../breaker/types.js';
 import type { HostPattern } from '../config/host-patterns.js';
+import type { ShowDetails } from '../health/check-types.js';
 import type { HealthCheckManager } from '../health/manager.js';
 
 /** The clients BreakwaterInstrumentation can protect. */
@@ -67,7 +68,7 @@ export interface BreakwaterInstrumentationConfig extends InstrumentationConfig {
   /**
    * Health checks run by the instrumentation while it is enabled: a system check (event loop,
    * memory, CPU, disk) and one check over the breakers (open breakers degrade the service), the
-   * `health.*` metrics, and, with `port`, the `/health`, `/livez` and `/readyz` endpoint.
+   * `health_check.*` metrics, and, with `port`, the `/health`, `/livez` and `/readyz` endpoint.
    * `true` means `{}` (checks and metrics, no HTTP server).
    * @default undefined (no health checks)
    */
@@ -86,8 +87,12 @@ export interface BreakwaterHealthOptions {
   breakers?: boolean;
   /** Serve the health endpoint on this port (0 = any free port). Default: no server. */
   port?: number;
-  /** Address the endpoint binds. @default every interface, like `server.listen()` */
+  /** Address the endpoint binds (`0.0.0.0` to be reached from outside). @default '127.0.0.1' */
   host?: string;
   /** Interval between check runs of a manager the instrumentation creates. @default 10_000 */
   checkIntervalMs?: number;
+  /** Who sees check messages and details on `/health` (a manager the instrumentation creates). @default 'never' */
+  showDetails?: ShowDetails;
+  /** How long `health.drain()` waits before resolving (a manager the instrumentation creates). @default 0 */
+  shutdownDelayMs?: number;
 }

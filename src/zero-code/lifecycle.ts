@@ -4,8 +4,14 @@
  *   re-raises it so the process dies of it exactly as it would have without breakwater;
  * - on `beforeExit` (the event loop ran dry), shuts down once, so a short script still exports.
  * Nothing here keeps the event loop alive: the shutdown deadline timer is unref'd.
+ * `drain` runs first on SIGTERM (readiness fails, then the shutdown delay), holding the process for it.
  */
-export function shutdownOnExit(shutdown: () => Promise<void>, warn: (message: string) => void, deadlineMs = 5_000): () => void {
+export function shutdownOnExit(
+  shutdown: () => Promise<void>,
+  warn: (message: string) => void,
+  deadlineMs = 5_000,
+  drain?: () => Promise<void>,
+): () => void {
   let done: Promise<void> | undefined;
   const once = (): Promise<void> => {
     done ??= Promise.race([
@@ -17,7 +23,8 @@ export function shutdownOnExit(shutdown: () => Promise<void>, warn: (message: st
 
   const onSignal = (signal: NodeJS.Signals): void => {
     const appHandlesIt = process.listenerCount(signal) > 1;
-    void once().then(() => {
+    const drained = signal === 'SIGTERM' && drain ? drain().catch((err: unknown) => warn(`breakwater: drain failed: ${String(err)}`)) : Promise.resolve();
+    void drained.then(once).then(() => {
       if (appHandlesIt) return; // the app decides when to exit
       remove();
       process.kill(process.pid, signal);

@@ -1,3 +1,4 @@
+import type { AddressInfo } from 'node:net';
 import { isMainThread } from 'node:worker_threads';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { NodeSDK } from '@opentelemetry/sdk-node';
@@ -36,8 +37,8 @@ export function startZeroCode(env: NodeJS.ProcessEnv = process.env): ZeroCodeHan
     const hookError = registerEsmHook();
     if (hookError) warn(`breakwater: ESM imports will not be instrumented: ${hookError.message}`);
 
-    const { config, healthPort } = configFromEnv(env, warn);
-    if (healthPort !== undefined) config.health = { port: healthPort };
+    const { config, healthPort, healthHost, healthShowDetails, shutdownDelayMs } = configFromEnv(env, warn);
+    if (healthPort !== undefined) config.health = { port: healthPort, host: healthHost, showDetails: healthShowDetails, shutdownDelayMs };
     const instrumentation = new BreakwaterInstrumentation(config);
     const exporters = chooseExporters(env, warn);
     const maxBreakers = config.maxBreakers ?? DEFAULT_MAX_BREAKERS;
@@ -49,10 +50,19 @@ export function startZeroCode(env: NodeJS.ProcessEnv = process.env): ZeroCodeHan
       views: maxBreakers > DEFAULT_MAX_BREAKERS ? breakwaterViews({ maxBreakers }) : [],
     });
     sdk.start();
-    instrumentation.healthServer().catch((err: unknown) =>
-      warn(`breakwater: BREAKWATER_HEALTH_PORT=${healthPort}: the health endpoint could not listen: ${(err as Error).message}`));
+    instrumentation.healthServer().then(
+      (server) => {
+        // Port 0 picks a free port: say which, or nobody can reach it.
+        const address = healthPort === 0 ? (server?.address() as AddressInfo | null) : null;
+        if (address) warn(`breakwater: BREAKWATER_HEALTH_PORT=0: the health endpoint listens on ${address.address} port ${address.port}`);
+      },
+      (err: unknown) => warn(`breakwater: BREAKWATER_HEALTH_PORT=${healthPort}: the health endpoint could not listen: ${(err as Error).message}`),
+    );
     const handle: ZeroCodeHandle = { sdk, instrumentation, shutdown: () => sdk.shutdown() };
-    shutdownOnExit(handle.shutdown, warn);
+    // SIGTERM: readiness fails at once, then BREAKWATER_SHUTDOWN_DELAY_MS passes before the shutdown.
+    const health = instrumentation.health;
+    const drain = health ? () => health.drain() : shutdownDelayMs ? () => new Promise<void>((r) => setTimeout(r, shutdownDelayMs)) : undefined;
+    shutdownOnExit(handle.shutdown, warn, undefined, drain);
     holder[STARTED] = handle;
     return handle;
   } catch (err) {

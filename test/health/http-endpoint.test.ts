@@ -1,29 +1,8 @@
-import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { HealthStatus } from '../../src/health/check-types.js';
 import { HealthCheckManager } from '../../src/health/manager.js';
-
-interface Reply {
-  status: number;
-  headers: IncomingHttpHeaders;
-  body: string;
-}
-
-function call(base: string, path: string, options: { method?: string; headers?: Record<string, string> } = {}): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = request(new URL(path, base), { method: options.method ?? 'GET', headers: options.headers }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-const baseOf = (server: Server): string => `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+import { baseOf, call } from './http-call.js';
 
 describe('health HTTP endpoint', () => {
   let health: HealthCheckManager;
@@ -34,7 +13,7 @@ describe('health HTTP endpoint', () => {
   beforeEach(async () => {
     runs = 0;
     Object.assign(status, { database: 'healthy', cache: 'healthy' });
-    health = new HealthCheckManager({ checkIntervalMs: 60_000 });
+    health = new HealthCheckManager({ checkIntervalMs: 60_000, showDetails: 'always' });
     health.register({
       name: 'database',
       componentType: 'database',
@@ -144,7 +123,10 @@ describe('health HTTP endpoint', () => {
     const server = await fresh.serve({ port: 0, host: '127.0.0.1' });
     try {
       const reply = await call(baseOf(server), '/readyz?verbose');
-      expect(reply).toMatchObject({ status: 503, body: '[-]db failed: reason withheld\nreadyz check failed\n' });
+      expect(reply).toMatchObject({
+        status: 503,
+        body: '[-]startup failed: first round of checks not run yet\n[-]db failed: reason withheld\nreadyz check failed\n',
+      });
     } finally {
       await fresh.stop();
     }

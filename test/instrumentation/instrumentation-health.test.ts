@@ -71,3 +71,30 @@ describe('BreakwaterInstrumentation health option', () => {
     expect(() => new BreakwaterInstrumentation({ health: { manager: {} as HealthCheckManager } })).toThrow('health.manager={}');
   });
 });
+
+describe('BreakwaterInstrumentation health endpoint defaults', () => {
+  it('listens on loopback unless health.host says otherwise, and withholds details by default', async () => {
+    const inst = new BreakwaterInstrumentation({ instrument: [], health: { port: 0, system: false } });
+    live.push(inst);
+    const server = await inst.healthServer();
+    expect((server!.address() as AddressInfo).address).toBe('127.0.0.1');
+    inst.health!.register({ name: 'db', check: () => Promise.reject(new Error('ECONNREFUSED 10.0.0.7:5432')) });
+    await inst.health!.runAll();
+    const body = await (await fetch(`http://127.0.0.1:${(server!.address() as AddressInfo).port}/health`)).text();
+    expect(body).not.toContain('10.0.0.7');
+    expect(JSON.parse(body).components.db).toMatchObject({ status: 'unhealthy', message: 'reason withheld' });
+  });
+
+  it('passes showDetails and shutdownDelayMs to the manager it creates, validated at construction', async () => {
+    const inst = new BreakwaterInstrumentation({ instrument: [], health: { port: 0, system: false, breakers: false, showDetails: 'always' } });
+    live.push(inst);
+    inst.health!.register({ name: 'db', check: () => Promise.reject(new Error('ECONNREFUSED 10.0.0.7:5432')) });
+    await inst.health!.runAll();
+    const server = await inst.healthServer();
+    const body = await (await fetch(`http://127.0.0.1:${(server!.address() as AddressInfo).port}/health`)).json();
+    expect(body.components.db.message).toBe('ECONNREFUSED 10.0.0.7:5432');
+    expect(() => new BreakwaterInstrumentation({ health: { showDetails: 'yes' as never } })).toThrow('health.showDetails="yes"');
+    expect(() => new BreakwaterInstrumentation({ health: { shutdownDelayMs: 2 ** 31 } })).toThrow(/health\.shutdownDelayMs=2147483648.*at most 2147483647/);
+    expect(() => new BreakwaterInstrumentation({ health: { checkIntervalMs: 30 * 86_400_000 } })).toThrow(/health\.checkIntervalMs=2592000000.*at most 2147483647/);
+  });
+});
