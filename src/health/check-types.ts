@@ -29,7 +29,7 @@ export type CheckFunction = (signal: AbortSignal) => boolean | CheckResult | Pro
 export type HealFunction = (signal: AbortSignal) => unknown;
 
 export interface CheckRegistration {
-  /** Unique name: the key under `components` in the report and the `health.check.name` attribute. */
+  /** Unique name: the key under `components` in the report and the `health_check.name` attribute. */
   name: string;
   /** Default `custom`. */
   componentType?: ComponentType;

@@ -11,8 +11,8 @@ import type { StopObserving } from './types.js';
 const STATUSES: readonly HealthStatus[] = ['healthy', 'degraded', 'unhealthy', 'unknown'];
 
 /**
- * Exports a manager's health on `meter`: `health.score`, `health.check.status` and
- * `health.check.heals` are read from the manager at collection time; `health.check.duration` is
+ * Exports a manager's health on `meter`: `health_check.score`, `health_check.status` and
+ * `health_check.heals` are read from the manager at collection time; `health_check.duration` is
  * recorded as each check run ends. Returns the function that removes it all again (call it before
  * observing on the meter of a new MeterProvider). Plugs into BreakwaterTelemetry as
  * `telemetry.addSource((meter) => observeHealth(meter, manager))`.

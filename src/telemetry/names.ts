@@ -16,7 +16,7 @@ export const BREAKER_METRICS = {
 
 /**
  * Bucket boundaries, in seconds, of every breakwater duration histogram (`circuit_breaker.call.duration`,
- * `health.check.duration`): from sub-millisecond calls to multi-second timeouts. Without them the
+ * `health_check.duration`): from sub-millisecond calls to multi-second timeouts. Without them the
  * SDK's defaults (0, 5, 10, … 10000) would put every call of less than 5 s in one bucket.
  */
 export const DURATION_BUCKETS_SECONDS: readonly number[] = Object.freeze([
@@ -24,10 +24,10 @@ export const DURATION_BUCKETS_SECONDS: readonly number[] = Object.freeze([
 ]);
 
 export const HEALTH_METRICS = {
-  score: { name: 'health.score', unit: '{score}', description: 'Overall health score, 0 to 100.' },
-  checkStatus: { name: 'health.check.status', unit: '{status}', description: 'Status of a health check: 1 for the current status, 0 for the others.' },
-  checkDuration: { name: 'health.check.duration', unit: 's', description: 'Duration of health check runs.' },
-  heals: { name: 'health.check.heals', unit: '{heal}', description: 'Heal attempts of failing health checks, by outcome.' },
+  score: { name: 'health_check.score', unit: '{score}', description: 'Overall health score, 0 to 100.' },
+  checkStatus: { name: 'health_check.status', unit: '{status}', description: 'Status of a health check: 1 for the current status, 0 for the others.' },
+  checkDuration: { name: 'health_check.duration', unit: 's', description: 'Duration of health check runs.' },
+  heals: { name: 'health_check.heals', unit: '{heal}', description: 'Heal attempts of failing health checks, by outcome.' },
 } as const;
 
 export const ATTR_BREAKER_NAME = 'circuit_breaker.name';
@@ -38,10 +38,10 @@ export const ATTR_TRANSITION_TO = 'circuit_breaker.transition.to';
 export const ATTR_SERVER_ADDRESS = 'server.address';
 export const ATTR_SERVER_PORT = 'server.port';
 
-export const ATTR_HEALTH_CHECK_NAME = 'health.check.name';
-export const ATTR_HEALTH_COMPONENT_TYPE = 'health.check.component_type';
-export const ATTR_HEALTH_CHECK_STATUS = 'health.check.status';
-export const ATTR_HEAL_OUTCOME = 'health.heal.outcome';
+export const ATTR_HEALTH_CHECK_NAME = 'health_check.name';
+export const ATTR_HEALTH_COMPONENT_TYPE = 'health_check.component_type';
+export const ATTR_HEALTH_CHECK_STATUS = 'health_check.status';
+export const ATTR_HEAL_OUTCOME = 'health_check.heal.outcome';
 
 /** Span event added to the active span when a breaker refuses a call. */
 export const EVENT_REJECTED = 'circuit_breaker.rejected';

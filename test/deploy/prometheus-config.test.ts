@@ -53,7 +53,7 @@ describe.skipIf(skip !== undefined)(`promtool on prometheus.yml and the rules${s
     const dir = mkdtempSync(join(tmpdir(), 'bw-rules-'));
     try {
       // Same tests against a rules file whose health-score threshold is off by one step.
-      writeFileSync(join(dir, 'breakwater.rules.yml'), readFileSync(rulesFile, 'utf8').replace('health_score < 60', 'health_score <= 60'));
+      writeFileSync(join(dir, 'breakwater.rules.yml'), readFileSync(rulesFile, 'utf8').replace('health_check_score < 60', 'health_check_score <= 60'));
       writeFileSync(join(dir, 'breakwater.rules.test.yml'), readFileSync(rulesTestFile, 'utf8'));
       expect(() => promtool('test', 'rules', join(dir, 'breakwater.rules.test.yml'))).toThrow(/HealthScoreLow/);
     } finally {
@@ -94,7 +94,7 @@ describe('the rules file', () => {
       'circuit_breaker_rejections_total',
       'circuit_breaker_transitions_total',
       'circuit_breaker_state',
-      'health_score',
+      'health_check_score',
       'health_check_status',
       'health_check_duration',
       'health_check_heals_total',
@@ -106,7 +106,7 @@ describe('the rules file', () => {
       'circuit_breaker_transition_to',
       'health_check_name',
       'health_check_component_type',
-      'health_heal_outcome',
+      'health_check_heal_outcome',
     ];
     for (const r of rules) {
       const names = [...r.expr.matchAll(/\b(circuit_breaker_\w+|health_\w+)\b/g)].map((m) => m[1]).filter((n) => !labels.includes(n));

@@ -29,7 +29,7 @@ const METRICS: Record<string, Record<string, readonly string[] | null>> = {
     circuit_breaker_transition_to: ['closed', 'open', 'half_open'],
   },
   circuit_breaker_state: { circuit_breaker_name: null, circuit_breaker_state: ['closed', 'open', 'half_open'] },
-  health_score: {},
+  health_check_score: {},
   health_check_status: {
     health_check_name: null,
     health_check_component_type: ['grpc_server', 'websocket', 'database', 'circuit_breaker', 'system', 'custom'],
@@ -38,7 +38,7 @@ const METRICS: Record<string, Record<string, readonly string[] | null>> = {
   health_check_duration_bucket: { health_check_name: null, le: null },
   health_check_duration_sum: { health_check_name: null },
   health_check_duration_count: { health_check_name: null },
-  health_check_heals_total: { health_check_name: null, health_heal_outcome: ['success', 'failure'] },
+  health_check_heals_total: { health_check_name: null, health_check_heal_outcome: ['success', 'failure'] },
 };
 
 describe.skipIf(skip)(skip ? 'e2e: prometheus not on PATH (Debian: apt-get install prometheus); skipped outside CI' : 'e2e: the demo scraped by a real Prometheus', () => {
@@ -138,7 +138,7 @@ describe.skipIf(skip)(skip ? 'e2e: prometheus not on PATH (Debian: apt-get insta
         ['closed->open', 'open->half_open', 'half_open->closed'].every((t) => transitions.has(t)) &&
         values('circuit_breaker_calls_total', 'circuit_breaker_outcome').has('failure') &&
         values('circuit_breaker_rejections_total', 'circuit_breaker_state').has('open') &&
-        values('health_check_heals_total', 'health_heal_outcome').size === 2;
+        values('health_check_heals_total', 'health_check_heal_outcome').size === 2;
       return ready ? all : undefined;
     }, 60_000, 1_000);
 

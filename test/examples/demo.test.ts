@@ -79,9 +79,9 @@ describe('npm run demo (examples/demo/run.mjs)', () => {
     expect(report.health_score).toBeLessThanOrEqual(100);
     const metrics = await eventually('heals in the metrics', async () => {
       const text = await (await fetch(`http://127.0.0.1:${ports.metrics}/metrics`)).text();
-      return /health_check_heals_total\{[^}]*health_heal_outcome="failure"[^}]*\} [1-9]/.test(text) ? text : undefined;
+      return /health_check_heals_total\{[^}]*health_check_heal_outcome="failure"[^}]*\} [1-9]/.test(text) ? text : undefined;
     });
-    for (const name of ['circuit_breaker_calls_total', 'circuit_breaker_state', 'health_score', 'health_check_status', 'health_check_duration_bucket']) {
+    for (const name of ['circuit_breaker_calls_total', 'circuit_breaker_state', 'health_check_score', 'health_check_status', 'health_check_duration_bucket']) {
       expect(metrics).toContain(`\n${name}`);
     }
   }, 30_000);

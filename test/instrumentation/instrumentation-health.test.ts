@@ -34,14 +34,14 @@ describe('BreakwaterInstrumentation health option', () => {
     expect(report.degraded_components).toContain('circuit_breakers');
 
     let points = await collect(reader);
-    expect(valueOf(points, 'health.check.status', { 'health.check.name': 'circuit_breakers', 'health.check.status': 'degraded' })).toBe(1);
-    expect(pointsOf(points, 'health.score')).toHaveLength(1);
+    expect(valueOf(points, 'health_check.status', { 'health_check.name': 'circuit_breakers', 'health_check.status': 'degraded' })).toBe(1);
+    expect(pointsOf(points, 'health_check.score')).toHaveLength(1);
     expect(valueOf(points, 'circuit_breaker.state', { 'circuit_breaker.name': 'db.internal:5432', 'circuit_breaker.state': 'open' })).toBe(1);
 
     inst.disable();
     await expect(fetch(url)).rejects.toThrow();
     points = await collect(reader);
-    expect(pointsOf(points, 'health.score')).toEqual([]);
+    expect(pointsOf(points, 'health_check.score')).toEqual([]);
     expect(await inst.healthServer()).toBeUndefined();
 
     inst.enable();

@@ -125,7 +125,7 @@ describe('circuit_breaker.call.duration', () => {
     expect(openUntil).toBeLessThanOrEqual(after + 60_000);
   });
 
-  it('shares its bucket boundaries with health.check.duration (one constant)', async () => {
+  it('shares its bucket boundaries with health_check.duration (one constant)', async () => {
     const { provider, reader } = meterProvider();
     const meter = provider.getMeter('breakwater');
     const manager = new HealthCheckManager();
@@ -133,7 +133,7 @@ describe('circuit_breaker.call.duration', () => {
     const stop = observeHealth(meter, manager);
     await manager.runAll();
     const points = await collect(reader);
-    const [health] = pointsOf(points, 'health.check.duration');
+    const [health] = pointsOf(points, 'health_check.duration');
     expect((health!.value as Histogram).buckets.boundaries).toEqual([...DURATION_BUCKETS_SECONDS]);
     stop();
     await manager.stop();

@@ -38,23 +38,23 @@ describe('health metrics', () => {
     await health.runAll();
 
     const points = await collect(reader);
-    expect(valueOf(points, 'health.score', {})).toBe(30); // db unhealthy (0) and cache degraded (60)
-    expect(pointsOf(points, 'health.score')[0]?.unit).toBe('{score}');
-    const dbStatus = pointsOf(points, 'health.check.status', { 'health.check.name': 'db' });
-    expect(Object.fromEntries(dbStatus.map((p) => [p.attributes['health.check.status'], p.value]))).toEqual({
+    expect(valueOf(points, 'health_check.score', {})).toBe(30); // db unhealthy (0) and cache degraded (60)
+    expect(pointsOf(points, 'health_check.score')[0]?.unit).toBe('{score}');
+    const dbStatus = pointsOf(points, 'health_check.status', { 'health_check.name': 'db' });
+    expect(Object.fromEntries(dbStatus.map((p) => [p.attributes['health_check.status'], p.value]))).toEqual({
       healthy: 0, degraded: 0, unhealthy: 1, unknown: 0,
     });
-    expect(dbStatus[0]?.attributes['health.check.component_type']).toBe('database');
-    expect(valueOf(points, 'health.check.status', { 'health.check.name': 'cache', 'health.check.status': 'degraded' })).toBe(1);
-    expect(valueOf(points, 'health.check.heals', { 'health.check.name': 'db', 'health.heal.outcome': 'success' })).toBe(1);
-    expect(valueOf(points, 'health.check.heals', { 'health.check.name': 'db', 'health.heal.outcome': 'failure' })).toBe(1);
-    expect(pointsOf(points, 'health.check.heals', { 'health.check.name': 'cache' })).toEqual([]); // cache does not heal
+    expect(dbStatus[0]?.attributes['health_check.component_type']).toBe('database');
+    expect(valueOf(points, 'health_check.status', { 'health_check.name': 'cache', 'health_check.status': 'degraded' })).toBe(1);
+    expect(valueOf(points, 'health_check.heals', { 'health_check.name': 'db', 'health_check.heal.outcome': 'success' })).toBe(1);
+    expect(valueOf(points, 'health_check.heals', { 'health_check.name': 'db', 'health_check.heal.outcome': 'failure' })).toBe(1);
+    expect(pointsOf(points, 'health_check.heals', { 'health_check.name': 'cache' })).toEqual([]); // cache does not heal
     // db ran 5 times (1 + check/heal/re-check twice), cache 3 times
-    const dbDuration = valueOf(points, 'health.check.duration', { 'health.check.name': 'db' }) as { count: number; sum: number };
+    const dbDuration = valueOf(points, 'health_check.duration', { 'health_check.name': 'db' }) as { count: number; sum: number };
     expect(dbDuration.count).toBe(5);
     expect(dbDuration.sum).toBeGreaterThanOrEqual(0);
-    expect((valueOf(points, 'health.check.duration', { 'health.check.name': 'cache' }) as { count: number }).count).toBe(3);
-    expect(pointsOf(points, 'health.check.duration')[0]?.unit).toBe('s');
+    expect((valueOf(points, 'health_check.duration', { 'health_check.name': 'cache' }) as { count: number }).count).toBe(3);
+    expect(pointsOf(points, 'health_check.duration')[0]?.unit).toBe('s');
     stop();
     await provider.shutdown();
   });
@@ -64,9 +64,9 @@ describe('health metrics', () => {
     const { provider, reader } = meterProvider();
     observeHealth(provider.getMeter('breakwater'), health);
     await health.runAll();
-    expect(pointsOf(await collect(reader), 'health.check.status', { 'health.check.name': 'cache' })).toHaveLength(4);
+    expect(pointsOf(await collect(reader), 'health_check.status', { 'health_check.name': 'cache' })).toHaveLength(4);
     health.unregister('cache');
-    expect(pointsOf(await collect(reader), 'health.check.status', { 'health.check.name': 'cache' })).toHaveLength(0);
+    expect(pointsOf(await collect(reader), 'health_check.status', { 'health_check.name': 'cache' })).toHaveLength(0);
     await provider.shutdown();
   });
 
@@ -81,11 +81,11 @@ describe('health metrics', () => {
     observeHealth(second.provider.getMeter('breakwater'), health);
     await health.runAll();
     const points = await collect(second.reader);
-    expect(valueOf(points, 'health.score', {})).toBe(80);
-    expect((valueOf(points, 'health.check.duration', { 'health.check.name': 'db' }) as { count: number }).count).toBe(1);
+    expect(valueOf(points, 'health_check.score', {})).toBe(80);
+    expect((valueOf(points, 'health_check.duration', { 'health_check.name': 'db' }) as { count: number }).count).toBe(1);
     const old = await collect(first.reader);
-    expect(pointsOf(old, 'health.score')).toEqual([]);
-    expect((valueOf(old, 'health.check.duration', { 'health.check.name': 'db' }) as { count: number }).count).toBe(1); // nothing recorded after remove
+    expect(pointsOf(old, 'health_check.score')).toEqual([]);
+    expect((valueOf(old, 'health_check.duration', { 'health_check.name': 'db' }) as { count: number }).count).toBe(1); // nothing recorded after remove
     await first.provider.shutdown();
     await second.provider.shutdown();
   });
@@ -107,15 +107,15 @@ describe('health metrics in Prometheus', () => {
       const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
       const lines = text.split('\n');
       const has = (re: RegExp): boolean => lines.some((l) => re.test(l));
-      expect(has(/^# TYPE health_score gauge$/)).toBe(true);
-      expect(has(/^health_score\{[^}]*\} 80$/)).toBe(true);
+      expect(has(/^# TYPE health_check_score gauge$/)).toBe(true);
+      expect(has(/^health_check_score\{[^}]*\} 80$/)).toBe(true);
       expect(has(/^# TYPE health_check_status gauge$/)).toBe(true);
       expect(has(/^health_check_status\{(?=[^}]*health_check_name="db")(?=[^}]*health_check_component_type="database")(?=[^}]*health_check_status="healthy")[^}]*\} 1$/)).toBe(true);
       expect(has(/^# TYPE health_check_duration histogram$/)).toBe(true);
       expect(has(/^health_check_duration_bucket\{[^}]*health_check_name="db"[^}]*le="0.001"[^}]*\} \d+$/)).toBe(true);
       expect(has(/^health_check_duration_count\{[^}]*health_check_name="db"[^}]*\} 3$/)).toBe(true);
       expect(has(/^# TYPE health_check_heals_total counter$/)).toBe(true);
-      expect(has(/^health_check_heals_total\{(?=[^}]*health_check_name="db")(?=[^}]*health_heal_outcome="success")[^}]*\} 1$/)).toBe(true);
+      expect(has(/^health_check_heals_total\{(?=[^}]*health_check_name="db")(?=[^}]*health_check_heal_outcome="success")[^}]*\} 1$/)).toBe(true);
     } finally {
       await provider.shutdown();
       await new Promise((resolve) => server.close(resolve));
