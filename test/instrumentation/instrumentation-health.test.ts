@@ -91,7 +91,7 @@ describe('BreakwaterInstrumentation health endpoint defaults', () => {
     inst.health!.register({ name: 'db', check: () => Promise.reject(new Error('ECONNREFUSED 10.0.0.7:5432')) });
     await inst.health!.runAll();
     const server = await inst.healthServer();
-    const body = await (await fetch(`http://127.0.0.1:${(server!.address() as AddressInfo).port}/health`)).json();
+    const body = (await (await fetch(`http://127.0.0.1:${(server!.address() as AddressInfo).port}/health`)).json()) as { components: Record<string, { message?: string }> };
     expect(body.components.db.message).toBe('ECONNREFUSED 10.0.0.7:5432');
     expect(() => new BreakwaterInstrumentation({ health: { showDetails: 'yes' as never } })).toThrow('health.showDetails="yes"');
     expect(() => new BreakwaterInstrumentation({ health: { shutdownDelayMs: 2 ** 31 } })).toThrow(/health\.shutdownDelayMs=2147483648.*at most 2147483647/);
