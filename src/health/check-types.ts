@@ -108,7 +108,7 @@ export interface HealthCheckManagerOptions {
   showDetails?: ShowDetails;
   /** How long `drain()` waits, readiness already failing, before it resolves (default 0). */
   shutdownDelayMs?: number;
-  /** The group `/readyz` and gRPC `""` judge (default: every check). */
+  /** The group `/readyz` judges (default: every check). */
   readinessGroup?: string;
   /** The group `/livez` judges (default: none, so a failing dependency never restarts the process). */
   livenessGroup?: string;

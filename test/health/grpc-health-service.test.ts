@@ -135,6 +135,18 @@ describe('grpc.health.v1 service', () => {
     await w.ended();
   });
 
+  it('drain() makes every known service NOT_SERVING at once, Watch streams included', async () => {
+    const w = watch(client, 'shop.Orders');
+    await w.next(1);
+    void health.drain();
+    await w.next(2);
+    expect(w.seen).toEqual(['SERVING', 'NOT_SERVING']);
+    expect(await check(client, '')).toBe('NOT_SERVING');
+    expect(await check(client, 'cache')).toBe('NOT_SERVING');
+    await expect(check(client, 'no.Such')).rejects.toMatchObject({ code: grpc.status.NOT_FOUND });
+    w.call.cancel();
+  });
+
   it('grpcHealthDefinition also serves as a client definition', async () => {
     const Client = grpc.makeGenericClientConstructor(grpcHealthDefinition as never, 'grpc.health.v1.Health');
     const generic = new Client(address, grpc.credentials.createInsecure()) as unknown as HealthClient;
