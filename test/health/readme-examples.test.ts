@@ -36,6 +36,7 @@ describe('README health examples', () => {
         const probes = parse(block.code);
         expect(probes.livenessProbe.httpGet.path).toBe('/livez');
         expect(probes.readinessProbe.httpGet.path).toBe('/readyz');
+        expect(probes.startupProbe.httpGet.path).toBe('/startupz');
         return;
       }
       mkdirSync(tmp, { recursive: true });
