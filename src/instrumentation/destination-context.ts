@@ -1,5 +1,5 @@
 import { context, type DiagLogger } from '@opentelemetry/api';
-import { isTracingSuppressed } from '@opentelemetry/core';
+import { isTracingSuppressed } from './tracing-suppressed.js';
 import type { CircuitBreaker } from '../breaker/circuit-breaker.js';
 import type { BreakerDefaults, BreakerRegistry } from '../breaker/registry.js';
 import type { RetryOptions } from '../breaker/types.js';

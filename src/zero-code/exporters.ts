@@ -1,8 +1,8 @@
-import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import type { IMetricReader } from '@opentelemetry/sdk-metrics';
 import { describe } from '../config/errors.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
+type Warn = (message: string) => void;
 
 /** What breakwater/register passes to NodeSDK; `undefined` leaves that signal to NodeSDK's own env handling. */
 export interface ExporterChoice {
@@ -15,28 +15,55 @@ export interface ExporterChoice {
 
 export const DEFAULT_PROMETHEUS_PORT = 9464;
 
+/** The values NodeSDK understands for each variable (anything else it drops without a word). */
+const EXPORTER_VALUES = {
+  OTEL_METRICS_EXPORTER: ['otlp', 'prometheus', 'console', 'none'],
+  OTEL_TRACES_EXPORTER: ['otlp', 'zipkin', 'console', 'none'],
+  OTEL_LOGS_EXPORTER: ['otlp', 'console', 'none'],
+} as const;
+
+type PrometheusExporterClass = new (config: { host?: string; port?: number }, callback?: (error: Error | void) => void) => IMetricReader;
+
 /**
  * Zero-code defaults differ from NodeSDK's in one way: with no OTEL_*_EXPORTER set, metrics go to
  * a Prometheus endpoint on :9464/metrics (something a newcomer can curl) and traces and logs are
  * not exported (instead of OTLP to a collector that may not exist). Any OTEL_*_EXPORTER that is set
- * is honoured by NodeSDK exactly as documented by OpenTelemetry.
+ * is honoured by NodeSDK exactly as documented by OpenTelemetry; a value it does not know is warned
+ * about once, and a variable with no known value left means the zero-code default.
  */
-export function chooseExporters(env: Env, warn: (message: string) => void): ExporterChoice {
-  const unset = (name: string) => (env[name] ?? '').trim() === '';
+export function chooseExporters(env: Env, warn: Warn, PrometheusExporter: PrometheusExporterClass | undefined): ExporterChoice {
   let metricReaders: IMetricReader[] | undefined;
-  if (unset('OTEL_METRICS_EXPORTER')) {
+  if (!exportersSet(env, 'OTEL_METRICS_EXPORTER', warn, 'Prometheus on :9464/metrics')) {
     const host = (env.OTEL_EXPORTER_PROMETHEUS_HOST ?? '').trim() || undefined;
     const port = prometheusPort(env, warn);
-    metricReaders = [
+    metricReaders = PrometheusExporter === undefined ? [] : [
       new PrometheusExporter({ host, port }, (err) => {
-        if (err) warn(`breakwater: the Prometheus exporter could not listen on ${host ?? 'localhost'}:${port}: ${(err as Error).message}; metrics are not served`);
+        if (err) warn(`breakwater: the Prometheus exporter could not listen on ${host ?? 'localhost'}:${port}: ${err.message}; metrics are not served`);
       }),
     ];
   }
-  return { metricReaders, tracesOff: unset('OTEL_TRACES_EXPORTER'), logsOff: unset('OTEL_LOGS_EXPORTER') };
+  return {
+    metricReaders,
+    tracesOff: !exportersSet(env, 'OTEL_TRACES_EXPORTER', warn, 'traces are not exported'),
+    logsOff: !exportersSet(env, 'OTEL_LOGS_EXPORTER', warn, 'logs are not exported'),
+  };
 }
 
-function prometheusPort(env: Env, warn: (message: string) => void): number {
+/** True when the variable names at least one exporter NodeSDK knows; unknown names are warned about. */
+function exportersSet(env: Env, name: keyof typeof EXPORTER_VALUES, warn: Warn, fallback: string): boolean {
+  const raw = (env[name] ?? '').trim();
+  if (raw === '') return false;
+  const known: readonly string[] = EXPORTER_VALUES[name];
+  const values = raw.split(',').map((v) => v.trim()).filter((v) => v !== '');
+  const unknown = values.filter((v) => !known.includes(v));
+  const usable = values.length > unknown.length;
+  if (unknown.length > 0) {
+    warn(`breakwater: ignoring ${name}=${describe(raw)}: expected a list of ${known.join(', ')}; ${usable ? `using ${values.filter((v) => known.includes(v)).join(',')}` : `using the default (${fallback})`}`);
+  }
+  return usable;
+}
+
+function prometheusPort(env: Env, warn: Warn): number {
   const raw = (env.OTEL_EXPORTER_PROMETHEUS_PORT ?? '').trim();
   if (raw === '') return DEFAULT_PROMETHEUS_PORT;
   const port = Number(raw);

@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { isMainThread } from 'node:worker_threads';
-import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
-import { NodeSDK } from '@opentelemetry/sdk-node';
+import type { Instrumentation } from '@opentelemetry/instrumentation';
+import type * as SdkNode from '@opentelemetry/sdk-node';
 import { configFromEnv } from '../config/env.js';
 import { DEFAULT_MAX_BREAKERS } from '../config/defaults.js';
 import { BreakwaterInstrumentation } from '../instrumentation/instrumentation.js';
@@ -9,9 +9,13 @@ import { breakwaterViews } from '../telemetry/views.js';
 import { registerEsmHook } from './esm-hook.js';
 import { chooseExporters } from './exporters.js';
 import { shutdownOnExit } from './lifecycle.js';
+import { OneSdkGuard, sdkAlreadyRunning } from './one-sdk.js';
+import { loadPart, missingPartsMessage, type ZeroCodePackage } from './parts.js';
+import { enabledStandardInstrumentations } from './standard-instrumentations.js';
 
 export interface ZeroCodeHandle {
-  sdk: NodeSDK;
+  /** The SDK breakwater started; undefined when it joined one already running, or sdk-node is not installed. */
+  sdk: SdkNode.NodeSDK | undefined;
   instrumentation: BreakwaterInstrumentation;
   shutdown(): Promise<void>;
 }
@@ -19,10 +23,11 @@ export interface ZeroCodeHandle {
 const STARTED = Symbol.for('breakwater.register');
 
 /**
- * What `breakwater/register` does: a NodeSDK with BreakwaterInstrumentation and the HTTP
- * instrumentation, configured from the environment. Never throws into the app it is preloaded
- * in: a bad value is warned about and replaced by its default; a failure to start leaves the app
- * running uninstrumented, with one warning.
+ * What `breakwater/register` does: a NodeSDK with BreakwaterInstrumentation and the standard HTTP
+ * and undici instrumentations, configured from the environment; or, when an SDK is already running,
+ * BreakwaterInstrumentation reporting through it. Never throws into the app it is preloaded in: a
+ * bad value is warned about and replaced by its default; a missing optional package is named in one
+ * line; a failure to start leaves the app running uninstrumented, with one warning.
  */
 export function startZeroCode(env: NodeJS.ProcessEnv = process.env): ZeroCodeHandle | undefined {
   // Node also runs `--require` preloads in worker threads, the ESM loader's hook thread included;
@@ -39,17 +44,15 @@ export function startZeroCode(env: NodeJS.ProcessEnv = process.env): ZeroCodeHan
 
     const { config, healthPort, healthHost, healthShowDetails, shutdownDelayMs } = configFromEnv(env, warn);
     if (healthPort !== undefined) config.health = { port: healthPort, host: healthHost, showDetails: healthShowDetails, shutdownDelayMs };
+    const joined = sdkAlreadyRunning();
     const instrumentation = new BreakwaterInstrumentation(config);
-    const exporters = chooseExporters(env, warn);
-    const maxBreakers = config.maxBreakers ?? DEFAULT_MAX_BREAKERS;
-    const sdk = new NodeSDK({
-      instrumentations: [instrumentation, new HttpInstrumentation()],
-      ...(exporters.metricReaders ? { metricReaders: exporters.metricReaders } : {}),
-      ...(exporters.tracesOff ? { spanProcessors: [] } : {}),
-      ...(exporters.logsOff ? { logRecordProcessors: [] } : {}),
-      views: maxBreakers > DEFAULT_MAX_BREAKERS ? breakwaterViews({ maxBreakers }) : [],
-    });
-    sdk.start();
+    let sdk: SdkNode.NodeSDK | undefined;
+    if (joined) {
+      // Its metrics go to that SDK's exporters; its own instrumentations are its business.
+      warn('breakwater: an OpenTelemetry SDK was already running (an earlier --import or --require); breakwater reports through it, so its metrics go to that SDK\'s exporters (OTEL_METRICS_EXPORTER)');
+    } else {
+      sdk = startSdk(env, config.maxBreakers ?? DEFAULT_MAX_BREAKERS, instrumentation, warn);
+    }
     instrumentation.healthServer().then(
       (server) => {
         // Port 0 picks a free port: say which, or nobody can reach it.
@@ -58,7 +61,14 @@ export function startZeroCode(env: NodeJS.ProcessEnv = process.env): ZeroCodeHan
       },
       (err: unknown) => warn(`breakwater: BREAKWATER_HEALTH_PORT=${healthPort}: the health endpoint could not listen: ${(err as Error).message}`),
     );
-    const handle: ZeroCodeHandle = { sdk, instrumentation, shutdown: () => sdk.shutdown() };
+    const handle: ZeroCodeHandle = {
+      sdk,
+      instrumentation,
+      shutdown: async () => {
+        if (sdk) await sdk.shutdown();
+        else instrumentation.disable();
+      },
+    };
     // SIGTERM: readiness fails at once, then BREAKWATER_SHUTDOWN_DELAY_MS passes before the shutdown.
     const health = instrumentation.health;
     const drain = health ? () => health.drain() : shutdownDelayMs ? () => new Promise<void>((r) => setTimeout(r, shutdownDelayMs)) : undefined;
@@ -69,4 +79,35 @@ export function startZeroCode(env: NodeJS.ProcessEnv = process.env): ZeroCodeHan
     warn(`breakwater: could not start; the application runs without it: ${String(err)}`);
     return undefined;
   }
+}
+
+function startSdk(env: NodeJS.ProcessEnv, maxBreakers: number, instrumentation: BreakwaterInstrumentation, warn: (message: string) => void): SdkNode.NodeSDK | undefined {
+  const missing: ZeroCodePackage[] = [];
+  const part = <T>(name: ZeroCodePackage): T | undefined => {
+    const loaded = loadPart<T>(name);
+    if (loaded === undefined) missing.push(name);
+    return loaded;
+  };
+  const sdkNode = part<typeof SdkNode>('@opentelemetry/sdk-node');
+  const prometheus = part<typeof import('@opentelemetry/exporter-prometheus')>('@opentelemetry/exporter-prometheus');
+  const standard: Instrumentation[] = [];
+  for (const s of enabledStandardInstrumentations(env)) {
+    const mod = part<Record<string, new () => Instrumentation>>(s.package);
+    if (mod) standard.push(new mod[s.className]!());
+  }
+  const message = missingPartsMessage(missing);
+  if (message) warn(message);
+  if (!sdkNode) return undefined; // the breakers still protect; nothing is exported
+
+  const exporters = chooseExporters(env, warn, prometheus?.PrometheusExporter);
+  const sdk = new sdkNode.NodeSDK({
+    instrumentations: [instrumentation, ...standard],
+    ...(exporters.metricReaders ? { metricReaders: exporters.metricReaders } : {}),
+    ...(exporters.tracesOff ? { spanProcessors: [] } : {}),
+    ...(exporters.logsOff ? { logRecordProcessors: [] } : {}),
+    views: maxBreakers > DEFAULT_MAX_BREAKERS ? breakwaterViews({ maxBreakers }) : [],
+  });
+  sdk.start();
+  new OneSdkGuard([instrumentation, ...standard], warn);
+  return sdk;
 }
