@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { assertBuilt, freePort, runNode } from './child.js';
 
@@ -9,6 +10,17 @@ function sample(text: string, name: string, ...fragments: string[]): number | un
   return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
 }
 
+/** The variables the README's Examples table sets in front of the zero-code command: run as documented. */
+function readmeZeroCodeEnv(): Record<string, string> {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  const row = readme.split('\n').find((l) => l.startsWith('| `') && l.includes('node --import breakwater/register examples/zero-code/app.mjs'));
+  if (!row) throw new Error('README.md: no Examples row for examples/zero-code/app.mjs');
+  const command = row.slice(3, row.indexOf('`', 3));
+  const env: Record<string, string> = {};
+  for (const [, name, value] of command.matchAll(/(?:^|\s)([A-Z_]+)=(\S+)/g)) env[name!] = value!;
+  return env;
+}
+
 describe('examples/zero-code (no breakwater import, preloaded)', () => {
   for (const [flag, file] of [
     ['--import', 'examples/zero-code/app.mjs'],
@@ -17,7 +29,7 @@ describe('examples/zero-code (no breakwater import, preloaded)', () => {
     it(`node ${flag} breakwater/register ${file}: opens the breaker, opens no connection while open, serves metrics, exits`, async () => {
       const port = await freePort();
       const { code, stdout, stderr } = await runNode([flag, 'breakwater/register', file], {
-        env: { BREAKWATER_FAILURE_THRESHOLD: '2', OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1', OTEL_EXPORTER_PROMETHEUS_PORT: String(port) },
+        env: { ...readmeZeroCodeEnv(), OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1', OTEL_EXPORTER_PROMETHEUS_PORT: String(port) },
       });
       expect(stderr).not.toMatch(/breakwater:/); // no warning from the preload
       expect(code).toBe(0);
