@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-require-imports -- a CommonJS example: require() is the point */
 // A @grpc/grpc-js client protected by breakwater: one breaker per channel target. The server here
 // answers UNAVAILABLE; after two failures the breaker opens and the next calls end at once with
 // status UNAVAILABLE and details naming the breaker, without being sent.

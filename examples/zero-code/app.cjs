@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-require-imports -- a CommonJS example: require() is the point */
 // The CommonJS twin of app.mjs:
 //   BREAKWATER_FAILURE_THRESHOLD=2 node --require breakwater/register examples/zero-code/app.cjs
 const http = require('node:http');
