@@ -26,7 +26,7 @@ export type { SystemCheckOptions, Threshold } from './health/checks/system.js';
 export { breakerCheck, breakerRegistryCheck } from './health/checks/breakers.js';
 export type { BreakerCheckOptions, BreakerRegistryCheckOptions } from './health/checks/breakers.js';
 export { grpcHealthDefinition } from './health/grpc-health-service.js';
-export type { GrpcHealthService, GrpcHealthServiceOptions, HealthCheckRequest, HealthCheckResponse, ServingStatus } from './health/grpc-health-service.js';
+export type { GrpcHealthService, GrpcHealthServiceOptions, HealthCheckRequest, HealthCheckResponse, HealthListRequest, HealthListResponse, ServingStatus } from './health/grpc-health-service.js';
 export type { HealthRequestHandler, ServeOptions } from './health/http-endpoint.js';
 export type { HealthReport, ComponentReport, HealthJsonReport, HealthJsonCheck } from './health/report.js';
 export type {

@@ -3,6 +3,8 @@
  * needed at run time:
  *   message HealthCheckRequest  { string service = 1; }
  *   message HealthCheckResponse { ServingStatus status = 1; }
+ *   message HealthListRequest   {}
+ *   message HealthListResponse  { map<string, HealthCheckResponse> statuses = 1; }
  * Unknown fields are skipped, as protobuf requires of a reader.
  */
 
@@ -14,6 +16,13 @@ export interface HealthCheckRequest {
 
 export interface HealthCheckResponse {
   status: ServingStatus;
+}
+
+/** `List` takes no fields (gRFC A90). */
+export type HealthListRequest = Record<string, never>;
+
+export interface HealthListResponse {
+  statuses: Record<string, HealthCheckResponse>;
 }
 
 const STATUS_NUMBERS: Record<ServingStatus, number> = { UNKNOWN: 0, SERVING: 1, NOT_SERVING: 2, SERVICE_UNKNOWN: 3 };
@@ -110,4 +119,58 @@ export function decodeResponse(buf: Uint8Array): HealthCheckResponse {
     else reader.skip(wireType);
   }
   return { status };
+}
+
+/** A length-delimited field: tag, length, bytes. */
+function lengthDelimited(field: number, bytes: Uint8Array): Buffer {
+  const head: number[] = [(field << 3) | WIRE_LEN];
+  writeVarint(head, bytes.length);
+  return Buffer.concat([Buffer.from(head), bytes]);
+}
+
+export function encodeListRequest(): Buffer {
+  return Buffer.alloc(0);
+}
+
+export function decodeListRequest(buf: Uint8Array): HealthListRequest {
+  const reader = new Reader(buf);
+  while (!reader.done) reader.skip(reader.varint() & 7);
+  return {};
+}
+
+/** A protobuf map is a repeated entry message `{ string key = 1; HealthCheckResponse value = 2; }`. */
+export function encodeListResponse(response: HealthListResponse): Buffer {
+  const entries = Object.entries(response.statuses).map(([service, status]) => {
+    const key = Buffer.from(service, 'utf8');
+    const value = encodeResponse(status);
+    return lengthDelimited(1, Buffer.concat([key.length > 0 ? lengthDelimited(1, key) : Buffer.alloc(0), lengthDelimited(2, value)]));
+  });
+  return Buffer.concat(entries);
+}
+
+export function decodeListResponse(buf: Uint8Array): HealthListResponse {
+  const reader = new Reader(buf);
+  // A Map, then fromEntries: a service named "__proto__" stays an ordinary key.
+  const statuses = new Map<string, HealthCheckResponse>();
+  while (!reader.done) {
+    const tag = reader.varint();
+    if (tag >> 3 !== 1 || (tag & 7) !== WIRE_LEN) {
+      reader.skip(tag & 7);
+      continue;
+    }
+    const entry = new Reader(reader.bytes(reader.varint()));
+    let service = '';
+    let status: HealthCheckResponse = { status: 'UNKNOWN' };
+    while (!entry.done) {
+      const entryTag = entry.varint();
+      const field = Math.floor(entryTag / 8);
+      const wireType = entryTag & 7;
+      if (field === 1 && wireType === WIRE_LEN) service = Buffer.from(entry.bytes(entry.varint())).toString('utf8');
+      else if (field === 2 && wireType === WIRE_LEN) status = decodeResponse(entry.bytes(entry.varint()));
+      else entry.skip(wireType);
+    }
+    // Protobuf: of repeated keys, the last one wins.
+    statuses.set(service, status);
+  }
+  return { statuses: Object.fromEntries(statuses) };
 }

@@ -1,38 +1,55 @@
 import { diag } from '@opentelemetry/api';
 import type { HealthStatus } from './check-types.js';
 import {
+  decodeListRequest,
+  decodeListResponse,
   decodeRequest,
   decodeResponse,
+  encodeListRequest,
+  encodeListResponse,
   encodeRequest,
   encodeResponse,
   type HealthCheckRequest,
   type HealthCheckResponse,
+  type HealthListRequest,
+  type HealthListResponse,
   type ServingStatus,
 } from './grpc-health-codec.js';
 import type { HealthCheckManager } from './manager.js';
 
-export type { HealthCheckRequest, HealthCheckResponse, ServingStatus };
+export type { HealthCheckRequest, HealthCheckResponse, HealthListRequest, HealthListResponse, ServingStatus };
 
 /** gRPC status codes used here (numbers fixed by the gRPC protocol; no import of @grpc/grpc-js). */
 const NOT_FOUND = 5;
+const RESOURCE_EXHAUSTED = 8;
 
-interface MethodDefinition {
+/**
+ * Most services `List` answers with; more fail with RESOURCE_EXHAUSTED, as gRFC A90 allows (grpc-go
+ * uses the same bound), so one reply stays small.
+ */
+export const MAX_LISTED_SERVICES = 100;
+
+interface MethodDefinition<Request = HealthCheckRequest, Response = HealthCheckResponse> {
   path: string;
   requestStream: boolean;
   responseStream: boolean;
-  requestSerialize: (value: HealthCheckRequest) => Buffer;
-  requestDeserialize: (bytes: Buffer) => HealthCheckRequest;
-  responseSerialize: (value: HealthCheckResponse) => Buffer;
-  responseDeserialize: (bytes: Buffer) => HealthCheckResponse;
+  requestSerialize: (value: Request) => Buffer;
+  requestDeserialize: (bytes: Buffer) => Request;
+  responseSerialize: (value: Response) => Buffer;
+  responseDeserialize: (bytes: Buffer) => Response;
   originalName: string;
 }
 
 /**
  * The `grpc.health.v1.Health` service definition in the shape `@grpc/grpc-js` takes for
  * `server.addService()` and `makeGenericClientConstructor()`; messages are `{ service }` and
- * `{ status: 'SERVING' | ... }`.
+ * `{ status: 'SERVING' | ... }`; `List` (gRFC A90) takes `{}` and answers `{ statuses: { NAME: { status } } }`.
  */
-export const grpcHealthDefinition: { Check: MethodDefinition; Watch: MethodDefinition } = {
+export const grpcHealthDefinition: {
+  Check: MethodDefinition;
+  List: MethodDefinition<HealthListRequest, HealthListResponse>;
+  Watch: MethodDefinition;
+} = {
   Check: {
     path: '/grpc.health.v1.Health/Check',
     requestStream: false,
@@ -42,6 +59,16 @@ export const grpcHealthDefinition: { Check: MethodDefinition; Watch: MethodDefin
     responseSerialize: encodeResponse,
     responseDeserialize: decodeResponse,
     originalName: 'check',
+  },
+  List: {
+    path: '/grpc.health.v1.Health/List',
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: encodeListRequest,
+    requestDeserialize: decodeListRequest,
+    responseSerialize: encodeListResponse,
+    responseDeserialize: decodeListResponse,
+    originalName: 'list',
   },
   Watch: {
     path: '/grpc.health.v1.Health/Watch',
@@ -59,7 +86,7 @@ export const grpcHealthDefinition: { Check: MethodDefinition; Watch: MethodDefin
 export interface GrpcUnaryCall {
   request: HealthCheckRequest;
 }
-export type GrpcUnaryCallback = (error: { code: number; details: string } | null, response?: HealthCheckResponse) => void;
+export type GrpcUnaryCallback<Response = HealthCheckResponse> = (error: { code: number; details: string } | null, response?: Response) => void;
 export interface GrpcStreamCall {
   request: HealthCheckRequest;
   write(message: HealthCheckResponse): unknown;
@@ -80,6 +107,7 @@ export interface GrpcHealthService {
   definition: typeof grpcHealthDefinition;
   implementation: {
     Check(call: GrpcUnaryCall, callback: GrpcUnaryCallback): void;
+    List(call: unknown, callback: GrpcUnaryCallback<HealthListResponse>): void;
     Watch(call: GrpcStreamCall): void;
   };
 }
@@ -125,6 +153,13 @@ export function createGrpcHealthService(manager: HealthCheckManager, options: Gr
     return check === undefined ? undefined : servingOf(check.status);
   }
 
+  /** Every service Check answers for: the whole service, each mapped service, each check. */
+  function knownServices(): string[] {
+    const names = new Set<string>(['', ...Object.keys(services)]);
+    for (const check of manager.checks()) names.add(check.name);
+    return [...names];
+  }
+
   return {
     definition: grpcHealthDefinition,
     implementation: {
@@ -133,6 +168,15 @@ export function createGrpcHealthService(manager: HealthCheckManager, options: Gr
         const status = statusOf(service);
         if (status === undefined) callback({ code: NOT_FOUND, details: `unknown service "${service}"` });
         else callback(null, { status });
+      },
+      List(_call, callback) {
+        const names = knownServices();
+        if (names.length > MAX_LISTED_SERVICES) {
+          callback({ code: RESOURCE_EXHAUSTED, details: `${names.length} services, more than List answers with (${MAX_LISTED_SERVICES}); use Check or Watch` });
+          return;
+        }
+        // fromEntries: a check named "__proto__" stays an ordinary key.
+        callback(null, { statuses: Object.fromEntries(names.map((name) => [name, { status: statusOf(name) ?? 'SERVICE_UNKNOWN' }])) });
       },
       Watch(call) {
         const service = call.request?.service ?? '';

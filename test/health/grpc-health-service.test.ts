@@ -3,7 +3,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { HealthStatus } from '../../src/health/check-types.js';
-import { grpcHealthDefinition } from '../../src/health/grpc-health-service.js';
+import { grpcHealthDefinition, MAX_LISTED_SERVICES } from '../../src/health/grpc-health-service.js';
 import { HealthCheckManager } from '../../src/health/manager.js';
 
 interface HealthClient extends grpc.Client {
@@ -13,6 +13,11 @@ interface HealthClient extends grpc.Client {
     callback: (error: grpc.ServiceError | null, response?: { status: string }) => void,
   ): void;
   Watch(request: { service: string }): grpc.ClientReadableStream<{ status: string }>;
+  List(
+    request: Record<string, never>,
+    options: grpc.CallOptions,
+    callback: (error: grpc.ServiceError | null, response?: { statuses: Record<string, { status: string }> }) => void,
+  ): void;
 }
 
 // An independent protobuf implementation (proto-loader + the canonical .proto) on the client side.
@@ -24,6 +29,13 @@ const proto = grpc.loadPackageDefinition(packageDefinition) as unknown as {
 function check(client: HealthClient, service: string): Promise<string> {
   return new Promise((resolve, reject) =>
     client.Check({ service }, { deadline: Date.now() + 5_000 }, (error, response) => (error ? reject(error) : resolve(response!.status))),
+  );
+}
+
+function list(client: HealthClient): Promise<Record<string, string>> {
+  return new Promise((resolve, reject) =>
+    client.List({}, { deadline: Date.now() + 5_000 }, (error, response) =>
+      error ? reject(error) : resolve(Object.fromEntries(Object.entries(response!.statuses).map(([k, v]) => [k, v.status])))),
   );
 }
 
@@ -147,11 +159,42 @@ describe('grpc.health.v1 service', () => {
     w.call.cancel();
   });
 
+  it('List (gRFC A90) answers every service Check knows: the whole service, mapped services and checks', async () => {
+    status.cache = 'unhealthy';
+    await health.runAll();
+    health.register({ name: 'queue', check: () => true }); // registered, not run yet
+    expect(await list(client)).toEqual({
+      '': 'SERVING',
+      'shop.Orders': 'NOT_SERVING',
+      database: 'SERVING',
+      cache: 'NOT_SERVING',
+      queue: 'UNKNOWN',
+    });
+    expect(health.unregister('cache')).toBe(true);
+    expect(Object.keys(await list(client)).sort()).toEqual(['', 'database', 'queue', 'shop.Orders']);
+  });
+
+  it('List says NOT_SERVING for every service while draining', async () => {
+    void health.drain();
+    expect(new Set(Object.values(await list(client)))).toEqual(new Set(['NOT_SERVING']));
+  });
+
+  it('List fails with RESOURCE_EXHAUSTED beyond MAX_LISTED_SERVICES, and answers again below it', async () => {
+    // '', shop.Orders, database, cache: 4 already; add checks up to the bound, then one more.
+    for (let i = 0; i < MAX_LISTED_SERVICES - 4; i++) health.register({ name: `extra${i}`, check: () => true });
+    expect(Object.keys(await list(client))).toHaveLength(MAX_LISTED_SERVICES);
+    health.register({ name: 'one_too_many', check: () => true });
+    await expect(list(client)).rejects.toMatchObject({ code: grpc.status.RESOURCE_EXHAUSTED });
+    health.unregister('one_too_many');
+    expect(Object.keys(await list(client))).toHaveLength(MAX_LISTED_SERVICES);
+  });
+
   it('grpcHealthDefinition also serves as a client definition', async () => {
     const Client = grpc.makeGenericClientConstructor(grpcHealthDefinition as never, 'grpc.health.v1.Health');
     const generic = new Client(address, grpc.credentials.createInsecure()) as unknown as HealthClient;
     try {
       expect(await check(generic, 'cache')).toBe('SERVING');
+      expect(await list(generic)).toEqual({ '': 'SERVING', 'shop.Orders': 'SERVING', database: 'SERVING', cache: 'SERVING' });
     } finally {
       generic.close();
     }
