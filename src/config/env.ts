@@ -162,6 +162,7 @@ function boolean(raw: string): boolean | undefined {
   return undefined;
 }
 
-function list(raw: string): string[] {
+/** A comma-separated variable's entries, trimmed, empty ones dropped (the one rule for every list variable). */
+export function list(raw: string): string[] {
   return raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
 }

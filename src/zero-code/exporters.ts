@@ -1,4 +1,5 @@
 import type { IMetricReader } from '@opentelemetry/sdk-metrics';
+import { list } from '../config/env.js';
 import { describe } from '../config/errors.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -54,13 +55,12 @@ function exportersSet(env: Env, name: keyof typeof EXPORTER_VALUES, warn: Warn, 
   const raw = (env[name] ?? '').trim();
   if (raw === '') return false;
   const known: readonly string[] = EXPORTER_VALUES[name];
-  const values = raw.split(',').map((v) => v.trim()).filter((v) => v !== '');
-  const unknown = values.filter((v) => !known.includes(v));
-  const usable = values.length > unknown.length;
-  if (unknown.length > 0) {
-    warn(`breakwater: ignoring ${name}=${describe(raw)}: expected a list of ${known.join(', ')}; ${usable ? `using ${values.filter((v) => known.includes(v)).join(',')}` : `using the default (${fallback})`}`);
+  const values = list(raw);
+  const usable = values.filter((v) => known.includes(v));
+  if (usable.length < values.length) {
+    warn(`breakwater: ignoring ${name}=${describe(raw)}: expected a list of ${known.join(', ')}; ${usable.length > 0 ? `using ${usable.join(',')}` : `using the default (${fallback})`}`);
   }
-  return usable;
+  return usable.length > 0;
 }
 
 function prometheusPort(env: Env, warn: Warn): number {

@@ -1,3 +1,5 @@
+import { list } from '../config/env.js';
+
 type Env = Readonly<Record<string, string | undefined>>;
 
 /** The standard OpenTelemetry client instrumentations zero-code starts (http.client.request.duration for every client). */
@@ -14,12 +16,8 @@ export type StandardInstrumentation = (typeof STANDARD_INSTRUMENTATIONS)[number]
  * only ones to start; OTEL_NODE_DISABLED_INSTRUMENTATIONS wins over it.
  */
 export function enabledStandardInstrumentations(env: Env): StandardInstrumentation[] {
-  const enabled = list(env.OTEL_NODE_ENABLED_INSTRUMENTATIONS);
-  const disabled = list(env.OTEL_NODE_DISABLED_INSTRUMENTATIONS) ?? [];
+  const enabled = env.OTEL_NODE_ENABLED_INSTRUMENTATIONS ? list(env.OTEL_NODE_ENABLED_INSTRUMENTATIONS) : undefined;
+  const disabled = list(env.OTEL_NODE_DISABLED_INSTRUMENTATIONS ?? '');
   return STANDARD_INSTRUMENTATIONS.filter((i) => (enabled === undefined || enabled.includes(i.id)) && !disabled.includes(i.id));
 }
 
-function list(raw: string | undefined): string[] | undefined {
-  if (!raw) return undefined;
-  return raw.split(',').map((s) => s.trim());
-}
