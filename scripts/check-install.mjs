@@ -15,9 +15,12 @@ const log = (line) => (json ? process.stderr : process.stdout).write(line + '\n'
 
 /** The README's install lines, with `breakwater` standing for the packed tarball. */
 export const installs = () => [
-  { name: 'library', readmeLine: 'npm install breakwater @opentelemetry/api', maxPackages: 15, forbidden: ['@opentelemetry/sdk-node', '@grpc/grpc-js', 'protobufjs'] },
+  { name: 'library', readmeLine: 'npm install breakwater @opentelemetry/api', maxPackages: 15, forbidden: ['@opentelemetry/sdk-node', '@grpc/grpc-js', 'protobufjs'],
+    // import and require in one process: the installed files load, and give one class.
+    smoke: ['--input-type=module', '-e', "import { CircuitBreaker } from 'breakwater'; import { createRequire } from 'node:module'; if (createRequire(import.meta.url)('breakwater').CircuitBreaker !== CircuitBreaker) throw new Error('two copies');"] },
   // sdk-node itself brings the OTLP gRPC exporters (and so gRPC); 72 packages today.
-  { name: 'zero-code', readmeLine: zeroCodeLine(), maxPackages: 75, forbidden: [] },
+  { name: 'zero-code', readmeLine: zeroCodeLine(), maxPackages: 75, forbidden: [],
+    smoke: ['--import', 'breakwater/register', '-e', "require('node:http').get('http://127.0.0.1:1/').on('error', () => {})"] },
 ];
 
 /**
@@ -105,9 +108,21 @@ export function measureInstall(tarball, readmeLine) {
   }
 }
 
+/** Runs node in the fresh install (no telemetry port opened); the failure's first stderr line, or undefined. */
+function runInstalled(dir, args) {
+  try {
+    execFileSync(process.execPath, args, { cwd: dir, timeout: 30_000, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, OTEL_METRICS_EXPORTER: 'none' } });
+    return undefined;
+  } catch (err) {
+    return String(err.stderr ?? err.message).split('\n').find((l) => /Error|error/.test(l)) ?? String(err.message);
+  }
+}
+
 export function pack() {
   const out = mkdtempSync(join(tmpdir(), 'breakwater-pack-'));
-  const [info] = JSON.parse(npm(['pack', '--json', '--pack-destination', out], root));
+  // Built here, packed without scripts: a prepack's output would break the JSON on stdout.
+  npm(['run', 'build'], root);
+  const [info] = JSON.parse(npm(['pack', '--json', '--ignore-scripts', '--pack-destination', out], root));
   return join(out, info.filename);
 }
 
@@ -132,6 +147,8 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     if (entry.packages > install.maxPackages) problems.push(`${install.name}: ${entry.packages} packages, over the target of ${install.maxPackages}`);
     for (const [name, versions] of result.avoidable) problems.push(`${install.name}: ${versions.length} copies of ${name} (${versions.join(', ')})`);
     for (const name of install.forbidden) if (names.has(name)) problems.push(`${install.name}: installs ${name}`);
+    const smoke = runInstalled(result.dir, install.smoke);
+    if (smoke) problems.push(`${install.name}: node ${install.smoke.slice(0, 2).join(' ')} … failed in the fresh install: ${smoke}`);
     rmSync(result.dir, { recursive: true, force: true });
   }
   rmSync(dirname(tarball), { recursive: true, force: true });
