@@ -1,6 +1,7 @@
 import { backoffMs } from './backoff.js';
 import { runAttempt, sleep } from './call-runner.js';
 import { createOpenError, type CircuitOpenError, SlowCallError } from './errors.js';
+import { InFlightAges, UNTRACKED } from './in-flight-ages.js';
 import { Listeners } from './listeners.js';
 import { OptionChecker, resolveOptions, WithConfig, resolveRetry, type BreakerConfig, type ResolvedRetry } from './options.js';
 import { ConsecutiveFailures, FailureRateWindow, type TripPolicy } from './policies.js';
@@ -41,17 +42,21 @@ let settlePermit: (
   error: unknown,
   start: number,
   retryAfterMs: number,
+  seq: number,
 ) => void;
 
 class BreakerPermit implements Permit {
   #breaker: CircuitBreaker | undefined;
   readonly #ticket: number;
   readonly #start: number;
+  /** Its place among the calls in flight watched for slowness (in-flight-ages.ts). */
+  readonly #seq: number;
 
-  constructor(breaker: CircuitBreaker, ticket: number, start: number) {
+  constructor(breaker: CircuitBreaker, ticket: number, start: number, seq: number) {
     this.#breaker = breaker;
     this.#ticket = ticket;
     this.#start = start;
+    this.#seq = seq;
   }
 
   success(): void {
@@ -60,7 +65,7 @@ class BreakerPermit implements Permit {
     this.#breaker = undefined;
     // Untimed (NaN start): the common case, which needs no clock reading beyond the success time.
     if (this.#start !== this.#start) succeedPermit(breaker, this.#ticket);
-    else settlePermit(breaker, this.#ticket, SUCCESS, undefined, this.#start, 0);
+    else settlePermit(breaker, this.#ticket, SUCCESS, undefined, this.#start, 0, this.#seq);
   }
 
   failure(err?: unknown, retryAfterMs?: number): void {
@@ -68,14 +73,14 @@ class BreakerPermit implements Permit {
     if (breaker === undefined) return;
     this.#breaker = undefined;
     const wait = typeof retryAfterMs === 'number' && retryAfterMs > 0 ? retryAfterMs : 0;
-    settlePermit(breaker, this.#ticket, breaker.countsAsFailure(err) ? FAILURE : IGNORED, err, this.#start, wait);
+    settlePermit(breaker, this.#ticket, breaker.countsAsFailure(err) ? FAILURE : IGNORED, err, this.#start, wait, this.#seq);
   }
 
   ignore(): void {
     const breaker = this.#breaker;
     if (breaker === undefined) return;
     this.#breaker = undefined;
-    settlePermit(breaker, this.#ticket, IGNORED, undefined, this.#start, 0);
+    settlePermit(breaker, this.#ticket, IGNORED, undefined, this.#start, 0, this.#seq);
   }
 }
 
@@ -117,7 +122,11 @@ export class CircuitBreaker {
   #openings = 0;
   #probes = 0;
   #probeSuccesses = 0;
+  /** When the latest half-open probe was admitted (clock ms): bounds how long probes may hang. */
+  #lastProbeAt = 0;
   #inFlight = 0;
+  /** Closed-state calls in flight, oldest first; only with a slow-call rule, made on first use. */
+  #ages: InFlightAges | undefined;
 
   #totalCalls = 0;
   #successfulCalls = 0;
@@ -132,8 +141,8 @@ export class CircuitBreaker {
 
   static {
     succeedPermit = (breaker, ticket) => breaker.#succeed(ticket);
-    settlePermit = (breaker, ticket, outcome, error, start, retryAfterMs) =>
-      breaker.#settle(ticket, outcome, error, start, retryAfterMs);
+    settlePermit = (breaker, ticket, outcome, error, start, retryAfterMs, seq) =>
+      breaker.#settle(ticket, outcome, error, start, retryAfterMs, seq);
   }
 
   constructor(options: CircuitBreakerOptions) {
@@ -153,6 +162,7 @@ export class CircuitBreaker {
   /** The current state; an open breaker whose wait is over becomes half-open when asked. */
   get state(): CircuitState {
     if (this.#state === 'open') this.#checkOpenWait();
+    else if (this.#state === 'half_open') this.#checkProbeWait();
     return this.#state;
   }
 
@@ -168,6 +178,14 @@ export class CircuitBreaker {
       lastFailureTime: Number.isNaN(this.#lastFailureTime) ? null : this.#lastFailureTime,
       lastSuccessTime: Number.isNaN(this.#lastSuccessTime) ? null : this.#lastSuccessTime,
     };
+  }
+
+  /**
+   * The breaker-wide `callTimeoutMs` (undefined when unset). execute() applies it; code that takes
+   * permits with tryAcquire() applies it itself, as breakwater's client patches do.
+   */
+  get callTimeoutMs(): number | undefined {
+    return this.#options.callTimeoutMs;
   }
 
   /** Permits handed out and not settled yet (shadow pass-throughs included). */
@@ -194,9 +212,9 @@ export class CircuitBreaker {
     if (options !== undefined || o.callTimeoutMs !== undefined || o.retry !== undefined) {
       return this.#executeWithOptions(fn, options);
     }
+    if (this.#timed) return this.#executeTimed(fn);
     const ticket = this.#admit();
     if (ticket === REJECTED) return rejectSoon(this.openError());
-    if (this.#timed) return this.#executeTimed(fn, ticket);
     let pending: T | Promise<T>;
     try {
       pending = fn(undefined);
@@ -212,9 +230,15 @@ export class CircuitBreaker {
 
   /** A permit for one call, or undefined when the breaker does not permit it (counted as a rejection). */
   tryAcquire(): Permit | undefined {
+    if (!this.#timed) {
+      const ticket = this.#admit();
+      return ticket === REJECTED ? undefined : new BreakerPermit(this, ticket, NaN, UNTRACKED);
+    }
+    const start = this.#options.timer.now();
+    this.#countOverdue(start);
     const ticket = this.#admit();
     if (ticket === REJECTED) return undefined;
-    return new BreakerPermit(this, ticket, this.#timed ? this.#options.timer.now() : NaN);
+    return new BreakerPermit(this, ticket, start, this.#track(ticket, start));
   }
 
   /** Opens the breaker until `reset()`, whatever the time says. */
@@ -231,6 +255,7 @@ export class CircuitBreaker {
       this.#transition('closed', this.#options.clock.now(), false, 0);
     } else {
       this.#policy.reset();
+      this.#ages?.clear();
       this.#period++;
     }
   }
@@ -289,16 +314,20 @@ export class CircuitBreaker {
   }
 
   /** execute() when durations are measured (slow-call rule, or success/failure listeners). */
-  async #executeTimed<T>(fn: (signal: AbortSignal | undefined) => T | Promise<T>, ticket: number): Promise<T> {
+  async #executeTimed<T>(fn: (signal: AbortSignal | undefined) => T | Promise<T>): Promise<T> {
     const start = this.#options.timer.now();
+    this.#countOverdue(start);
+    const ticket = this.#admit();
+    if (ticket === REJECTED) throw this.openError();
+    const seq = this.#track(ticket, start);
     let value: T;
     try {
       value = await fn(undefined);
     } catch (err) {
-      this.#settle(ticket, this.countsAsFailure(err) ? FAILURE : IGNORED, err, start, 0);
+      this.#settle(ticket, this.countsAsFailure(err) ? FAILURE : IGNORED, err, start, 0, seq);
       throw err;
     }
-    this.#settleValue(ticket, value, start);
+    this.#settleValue(ticket, value, start, seq);
     return value;
   }
 
@@ -307,14 +336,14 @@ export class CircuitBreaker {
       ticket,
       onValue: (value: unknown) => {
         if (this.#options.isResultFailure !== undefined && this.#isResultFailure(value)) {
-          this.#settle(ticket, FAILURE, value, NaN, 0);
+          this.#settle(ticket, FAILURE, value, NaN, 0, UNTRACKED);
         } else {
           this.#succeed(ticket);
         }
         return value;
       },
       onError: (err: unknown): never => {
-        this.#settle(ticket, this.countsAsFailure(err) ? FAILURE : IGNORED, err, NaN, 0);
+        this.#settle(ticket, this.countsAsFailure(err) ? FAILURE : IGNORED, err, NaN, 0, UNTRACKED);
         throw err;
       },
     };
@@ -346,24 +375,26 @@ export class CircuitBreaker {
     // An already aborted call never reaches the breaker: nothing to count.
     signal?.throwIfAborted();
 
+    const start = this.#timed ? o.timer.now() : NaN;
+    if (start === start) this.#countOverdue(start);
     const ticket = this.#admit();
     if (ticket === REJECTED) {
       const err = this.openError();
       if (fallback !== undefined) return fallback(err);
       throw err;
     }
-    const start = this.#timed ? o.timer.now() : NaN;
+    const seq = start === start ? this.#track(ticket, start) : UNTRACKED;
     let value: T;
     try {
       value = await this.#attempts(fn, ticket, timeoutMs, retry, signal);
     } catch (err) {
       const aborted = signal !== undefined && signal.aborted && err === signal.reason;
       const failed = !aborted && this.countsAsFailure(err);
-      this.#settle(ticket, failed ? FAILURE : IGNORED, err, start, 0);
+      this.#settle(ticket, failed ? FAILURE : IGNORED, err, start, 0, seq);
       if (failed && fallback !== undefined) return fallback(err);
       throw err;
     }
-    this.#settleValue(ticket, value, start);
+    this.#settleValue(ticket, value, start, seq);
     return value;
   }
 
@@ -423,9 +454,30 @@ export class CircuitBreaker {
     }
   }
 
-  #settleValue(ticket: number, value: unknown, start: number): void {
-    if (this.#isResultFailure(value)) this.#settle(ticket, FAILURE, value, start, 0);
-    else this.#settle(ticket, SUCCESS, undefined, start, 0);
+  #settleValue(ticket: number, value: unknown, start: number, seq: number): void {
+    if (this.#isResultFailure(value)) this.#settle(ticket, FAILURE, value, start, 0, seq);
+    else this.#settle(ticket, SUCCESS, undefined, start, 0, seq);
+  }
+
+  /**
+   * Before admitting a timed call: closed-state calls in flight for longer than
+   * `slowCallDurationMs` are failures already (they can only end as slow calls), so they count now.
+   */
+  #countOverdue(now: number): void {
+    const ages = this.#ages;
+    if (ages === undefined || this.#state !== 'closed') return;
+    for (let overdue = ages.takeOverdue(now - this.#options.slowCallDurationMs!); overdue > 0; overdue--) {
+      if (this.#policy.failure()) {
+        this.#transition('open', NaN, true, 0);
+        return;
+      }
+    }
+  }
+
+  /** Watches an admitted closed-state call for slowness while it is in flight. */
+  #track(ticket: number, start: number): number {
+    if (this.#options.slowCallDurationMs === undefined || this.#state !== 'closed' || ticket !== this.#period) return UNTRACKED;
+    return (this.#ages ??= new InFlightAges()).add(start);
   }
 
   /** Admits a call: returns its ticket, or REJECTED (the rejection is already counted). */
@@ -436,11 +488,15 @@ export class CircuitBreaker {
       return this.#period;
     }
     if (this.#state === 'open') this.#checkOpenWait();
-    if (this.#state === 'half_open' && this.#probes < this.#options.halfOpenMaxCalls) {
-      this.#probes++;
-      this.#totalCalls++;
-      this.#inFlight++;
-      return this.#period;
+    if (this.#state === 'half_open') {
+      if (this.#probes < this.#options.halfOpenMaxCalls) {
+        this.#probes++;
+        this.#lastProbeAt = this.#options.clock.now();
+        this.#totalCalls++;
+        this.#inFlight++;
+        return this.#period;
+      }
+      this.#checkProbeWait();
     }
     this.#totalCalls++;
     this.#rejectedCalls++;
@@ -464,6 +520,17 @@ export class CircuitBreaker {
     }
   }
 
+  /**
+   * Every probe slot taken and none admitted for `halfOpenTimeoutMs`: the probes hang. They count
+   * as a failure (the breaker opens again and re-probes after its wait); their late outcomes are
+   * counted in the metrics but move nothing.
+   */
+  #checkProbeWait(): void {
+    if (this.#probes < this.#options.halfOpenMaxCalls) return;
+    const now = this.#options.clock.now();
+    if (now - this.#lastProbeAt >= this.#options.halfOpenTimeoutMs) this.#transition('open', now, true, 0);
+  }
+
   /** #settle() for an untimed success: the most frequent outcome, kept to the essentials. */
   #succeed(ticket: number): void {
     this.#inFlight--;
@@ -482,7 +549,7 @@ export class CircuitBreaker {
     if (++this.#probeSuccesses >= this.#options.successThreshold) this.#transition('closed', NaN, false, 0);
   }
 
-  #settle(ticket: number, outcome: Outcome, error: unknown, start: number, retryAfterMs: number): void {
+  #settle(ticket: number, outcome: Outcome, error: unknown, start: number, retryAfterMs: number, seq: number): void {
     this.#inFlight--;
     if (ticket === SHADOW) return;
     const o = this.#options;
@@ -515,6 +582,8 @@ export class CircuitBreaker {
 
     if (ticket !== this.#period) return;
     if (this.#state === 'closed') {
+      // Counted already while it was in flight (#countOverdue).
+      if (seq !== UNTRACKED && !this.#ages!.end(seq)) return;
       if (outcome === SUCCESS) this.#policy.success();
       else if (outcome === FAILURE && this.#policy.failure()) this.#transition('open', now, true, retryAfterMs);
     } else if (this.#state === 'half_open') {
@@ -534,6 +603,7 @@ export class CircuitBreaker {
     this.#period++;
     this.#probes = 0;
     this.#probeSuccesses = 0;
+    this.#ages?.clear();
     if (to === 'open') {
       if (counted) this.#openings++;
       const o = this.#options;

@@ -17,6 +17,7 @@ export interface BreakerConfig {
   backoffMultiplier: number;
   jitter: number;
   halfOpenMaxCalls: number;
+  halfOpenTimeoutMs: number;
   isFailure: ((err: unknown) => boolean) | undefined;
   isResultFailure: ((result: unknown) => boolean) | undefined;
   callTimeoutMs: number | undefined;
@@ -52,6 +53,7 @@ export const DEFAULTS = {
   backoffMultiplier: 2,
   jitter: 0,
   halfOpenMaxCalls: 1,
+  halfOpenTimeoutMs: 10_000,
 } as const;
 
 export const RETRY_DEFAULTS = { baseDelayMs: 100, maxDelayMs: 5_000, multiplier: 2, jitter: 1 } as const;
@@ -257,6 +259,9 @@ export function resolveConfig(check: OptionChecker, options: Omit<CircuitBreaker
     halfOpenMaxCalls: check.number('halfOpenMaxCalls', options.halfOpenMaxCalls, DEFAULTS.halfOpenMaxCalls, {
       integer: true,
       min: 1,
+    }),
+    halfOpenTimeoutMs: check.number('halfOpenTimeoutMs', options.halfOpenTimeoutMs, DEFAULTS.halfOpenTimeoutMs, {
+      minExclusive: 0,
     }),
     isFailure: check.fn('isFailure', options.isFailure),
     isResultFailure: check.fn('isResultFailure', options.isResultFailure),

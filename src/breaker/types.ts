@@ -54,7 +54,10 @@ export interface CircuitBreakerOptions {
   slidingWindowSize?: number;
   /** Calls the window must hold before the failure rate is judged (default 10, <= slidingWindowSize). */
   minimumNumberOfCalls?: number;
-  /** Calls that take longer than this count as failures even when they succeed. */
+  /**
+   * Calls that take longer than this count as failures even when they succeed; calls still in
+   * flight past it count as failures while they wait (so a destination that hangs opens the breaker).
+   */
   slowCallDurationMs?: number;
   /** Consecutive half-open probe successes that close the breaker (default 1). */
   successThreshold?: number;
@@ -68,6 +71,11 @@ export interface CircuitBreakerOptions {
   jitter?: number;
   /** Concurrent probes admitted in the half-open state (default 1). */
   halfOpenMaxCalls?: number;
+  /**
+   * How long every probe slot may stay taken with no probe settled (default 10_000 ms): probes
+   * still in flight then count as a failure, and the breaker opens again to re-probe after its wait.
+   */
+  halfOpenTimeoutMs?: number;
   /** Which errors count as failures (default: all). Others are `ignored`. */
   isFailure?: (err: unknown) => boolean;
   /** Classifies a value returned without throwing: return true to count it as a failure. */

@@ -17,3 +17,11 @@ export const SDK_CARDINALITY_LIMIT = 2000;
  * 2000 per metric. More breakers than that need `breakwaterViews()`.
  */
 export const DEFAULT_MAX_BREAKERS = 250;
+
+/**
+ * `slowCallDurationMs` of auto-created breakers: response headers that take longer count as a
+ * failure, and so do requests still waiting for them (a destination that hangs opens its breaker
+ * even when callers set no timeout). Long enough for slow but working endpoints; long-polling ones
+ * that hold their headers longer need it raised for their destination.
+ */
+export const DEFAULT_SLOW_CALL_MS = 30_000;

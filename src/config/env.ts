@@ -25,7 +25,13 @@ const BREAKER_VARIABLES: ReadonlyArray<readonly [string, keyof AutoBreakerOption
   ['BREAKWATER_OPEN_TIMEOUT_MS', 'openTimeoutMs'],
   ['BREAKWATER_MAX_OPEN_TIMEOUT_MS', 'maxOpenTimeoutMs'],
   ['BREAKWATER_HALF_OPEN_MAX_CALLS', 'halfOpenMaxCalls'],
+  ['BREAKWATER_HALF_OPEN_TIMEOUT_MS', 'halfOpenTimeoutMs'],
+  ['BREAKWATER_SLOW_CALL_MS', 'slowCallDurationMs'],
+  ['BREAKWATER_CALL_TIMEOUT_MS', 'callTimeoutMs'],
 ];
+
+/** Variables whose 0 means "off" (the option left unset) rather than a value. */
+const ZERO_IS_OFF: ReadonlySet<string> = new Set(['BREAKWATER_SLOW_CALL_MS', 'BREAKWATER_CALL_TIMEOUT_MS']);
 
 /**
  * Reads `BREAKWATER_*`. A value that cannot be used is reported once through `warn`, naming the
@@ -54,6 +60,11 @@ export function configFromEnv(env: Env, warn: (message: string) => void): EnvSet
     const raw = value(env, variable);
     if (raw === undefined) continue;
     const n = integer(raw);
+    if (n === 0 && ZERO_IS_OFF.has(variable)) {
+      breaker[option] = undefined;
+      fromVariable.set(option, variable);
+      continue;
+    }
     // The open wait and its cap are checked against each other below, once both are known.
     const partner = option === 'openTimeoutMs' ? { maxOpenTimeoutMs: n } : option === 'maxOpenTimeoutMs' ? { openTimeoutMs: n } : {};
     if (n !== undefined && accept(variable, 'a whole number in range', { breaker: { ...partner, [option]: n } })) {
@@ -100,6 +111,14 @@ export function configFromEnv(env: Env, warn: (message: string) => void): EnvSet
     if (accept('BREAKWATER_INSTRUMENT', "a list of http, fetch, grpc (or 'none')", { instrument: clients as never })) {
       config.instrument = clients as BreakwaterInstrumentationConfig['instrument'];
     }
+  }
+
+  const grace = value(env, 'BREAKWATER_ABORT_GRACE_MS');
+  if (grace !== undefined) {
+    const n = integer(grace);
+    if (n !== undefined && accept('BREAKWATER_ABORT_GRACE_MS', `a whole number of milliseconds, at most ${MAX_TIMER_TEXT}`, { abortGraceMs: n })) {
+      config.abortGraceMs = n;
+    } else if (n === undefined) rejectValue('BREAKWATER_ABORT_GRACE_MS', grace, 'a whole number of milliseconds');
   }
 
   const histogram = value(env, 'BREAKWATER_DURATION_HISTOGRAM');

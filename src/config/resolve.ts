@@ -2,8 +2,10 @@ import type { RetryOptions } from '../breaker/types.js';
 import { OptionChecker, resolveOptions, resolveRetry } from '../breaker/options.js';
 import { HealthCheckManager } from '../health/manager.js';
 import type { AutoBreakerOptions, BreakwaterHealthOptions, BreakwaterInstrumentationConfig, InstrumentedClient } from '../instrumentation/types.js';
-import { ALL_CLIENTS, DEFAULT_MAX_BREAKERS } from './defaults.js';
+import { DEFAULT_ABORT_GRACE_MS } from '../instrumentation/abandoned-call.js';
+import { ALL_CLIENTS, DEFAULT_MAX_BREAKERS, DEFAULT_SLOW_CALL_MS } from './defaults.js';
 import { ConfigError } from './errors.js';
+import { MAX_TIMER_MS, MAX_TIMER_TEXT } from '../common/timer-limit.js';
 import { DEFAULT_GRPC_FAILURE_CODES, parseGrpcFailureCodes } from './grpc-codes.js';
 import { compileHostPattern, compileHostPatterns, type HostMatcher } from './host-patterns.js';
 import { DEFAULT_HTTP_FAILURE_STATUS, parseHttpFailureStatus } from './http-status.js';
@@ -20,6 +22,7 @@ export interface ResolvedConfig {
   grpcFailure: Uint8Array;
   maxBreakers: number;
   retry: RetryOptions | undefined;
+  abortGraceMs: number;
   durationHistogram: boolean;
   health: ResolvedHealth | undefined;
 }
@@ -37,7 +40,7 @@ export interface ResolvedHealth {
 
 const KNOWN_OPTIONS = new Set([
   'enabled', 'breaker', 'destinations', 'instrument', 'excludeHosts', 'httpFailureStatus',
-  'grpcFailureCodes', 'maxBreakers', 'retry', 'durationHistogram', 'health',
+  'grpcFailureCodes', 'maxBreakers', 'retry', 'abortGraceMs', 'durationHistogram', 'health',
 ]);
 
 /** Validates a BreakwaterInstrumentationConfig; throws ConfigError naming the option and value. */
@@ -46,7 +49,8 @@ export function resolveConfig(config: BreakwaterInstrumentationConfig = {}): Res
   for (const key of Object.keys(config)) {
     if (!KNOWN_OPTIONS.has(key)) throw new ConfigError(key, (config as Record<string, unknown>)[key], `a known option (${[...KNOWN_OPTIONS].join(', ')})`);
   }
-  const breaker = checkBreakerDefaults('breaker', config.breaker ?? {});
+  // An explicit `slowCallDurationMs: undefined` turns the default off.
+  const breaker = checkBreakerDefaults('breaker', { slowCallDurationMs: DEFAULT_SLOW_CALL_MS, ...checkObject('breaker', config.breaker ?? {}) });
   const destinations = Object.entries(checkObject('destinations', config.destinations ?? {})).map(([pattern, options]) => ({
     matches: compileHostPattern(pattern, `destinations[${JSON.stringify(pattern)}]`),
     options: checkBreakerDefaults(`destinations[${JSON.stringify(pattern)}]`, { ...breaker, ...(options as AutoBreakerOptions) }),
@@ -60,6 +64,7 @@ export function resolveConfig(config: BreakwaterInstrumentationConfig = {}): Res
     grpcFailure: parseGrpcFailureCodes(config.grpcFailureCodes ?? DEFAULT_GRPC_FAILURE_CODES),
     maxBreakers: checkMaxBreakers(config.maxBreakers),
     retry: checkRetry(config.retry),
+    abortGraceMs: checkMs('abortGraceMs', config.abortGraceMs, DEFAULT_ABORT_GRACE_MS),
     durationHistogram: checkBoolean('durationHistogram', config.durationHistogram, false),
     health: checkHealth(config.health),
   };
@@ -105,6 +110,14 @@ function checkRetry(value: RetryOptions | undefined): RetryOptions | undefined {
     resolveRetry(new OptionChecker('breakwater'), 'retry', value);
   } catch (err) {
     throw new ConfigError('retry', value, `valid retry options (${(err as Error).message})`);
+  }
+  return value;
+}
+
+function checkMs(option: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > MAX_TIMER_MS) {
+    throw new ConfigError(option, value, `a number of milliseconds from 0 to ${MAX_TIMER_TEXT}`);
   }
   return value;
 }

@@ -19,6 +19,8 @@ export interface ClientContext {
   isFailureStatus(status: number): boolean;
   /** Whether a gRPC status code counts as a failure (default UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, INTERNAL, UNKNOWN). */
   isFailureGrpcCode(code: number): boolean;
+  /** Below this, a call the caller gives up on before any response is ignored (abandoned-call.ts). */
+  readonly abortGraceMs: number;
   /** Opt-in retry of idempotent requests (fetch/undici), or undefined when off. */
   readonly retry: import('../breaker/types.js').RetryOptions | undefined;
   /** Where internal faults go; a patch never throws into the user's call. */

@@ -71,6 +71,10 @@ export class DestinationContext implements ClientContext {
     return this.#settings.retry;
   }
 
+  get abortGraceMs(): number {
+    return this.#settings.abortGraceMs;
+  }
+
   breakerFor(host: string, port: number): CircuitBreaker | undefined {
     if (!this.enabled || isTracingSuppressed(context.active())) return undefined;
     const destination = this.#destination(host, port);

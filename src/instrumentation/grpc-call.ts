@@ -1,7 +1,8 @@
 import type { DiagLogger } from '@opentelemetry/api';
 import type { CircuitOpenError } from '../breaker/errors.js';
 import type { Permit } from '../breaker/types.js';
-import { grpcCallOutcome, retryPushbackMs } from './grpc-outcome.js';
+import { abandonedIsFailure, abandonError } from './abandoned-call.js';
+import { GRPC_DEADLINE_EXCEEDED, grpcCallOutcome, retryPushbackMs } from './grpc-outcome.js';
 
 // Structural copies of grpc-js's `Call` and `InterceptingListener` (call-interface.ts). They are the
 // contract of grpc-js's public `Channel` interface (`createCall()` returns a `Call`), which custom
@@ -43,6 +44,8 @@ export interface GrpcCall {
 
 export interface OutcomeRules {
   isFailureGrpcCode(code: number): boolean;
+  /** Below this, a caller's cancel before any response is ignored (abandoned-call.ts). */
+  readonly abortGraceMs: number;
   readonly diag: DiagLogger;
 }
 
@@ -55,15 +58,22 @@ export interface OutcomeRules {
  * It is its own listener (to allocate nothing more per call). `cancelWithStatus` arrives here only
  * from above — the caller's `call.cancel()` or a client-side fault in grpc-js's serialization —
  * because grpc-js's internal cancels (deadline, channel shutdown) run on the inner call itself.
+ * A cancel before any response metadata or message follows the rule of abandoned-call.ts.
  */
 export class ProtectedCall implements GrpcCall, GrpcListener {
   private listener: GrpcListener | undefined;
-  private cancelledByCaller = false;
+  private cancelledAt = NaN;
+  private responded = false;
+  private readonly startedAt = Date.now();
+  /** The `callTimeoutMs` timer: cleared by the first response metadata, message or status. */
+  private deadline: NodeJS.Timeout | undefined;
+  private timedOut = false;
 
   constructor(
     private readonly inner: GrpcCall,
     private readonly permit: Permit,
     private readonly rules: OutcomeRules,
+    private readonly timeoutMs: number | undefined = undefined,
   ) {}
 
   start(metadata: unknown, listener: GrpcListener): void {
@@ -74,19 +84,36 @@ export class ProtectedCall implements GrpcCall, GrpcListener {
       this.permit.ignore();
       throw err;
     }
+    const timeoutMs = this.timeoutMs;
+    if (timeoutMs !== undefined) {
+      this.deadline = setTimeout(() => {
+        this.timedOut = true;
+        this.inner.cancelWithStatus(GRPC_DEADLINE_EXCEEDED, `breakwater: no response within ${timeoutMs} ms (callTimeoutMs)`);
+      }, timeoutMs).unref();
+    }
   }
 
   cancelWithStatus(code: number, details: string): void {
-    this.cancelledByCaller = true;
+    if (this.cancelledAt !== this.cancelledAt) this.cancelledAt = Date.now();
     this.inner.cancelWithStatus(code, details);
   }
 
   onReceiveMetadata(metadata: unknown): void {
+    this.responded = true;
+    this.clearDeadline();
     this.listener?.onReceiveMetadata(metadata);
   }
 
   onReceiveMessage(message: unknown): void {
+    this.responded = true;
+    this.clearDeadline();
     this.listener?.onReceiveMessage(message);
+  }
+
+  private clearDeadline(): void {
+    if (this.deadline === undefined) return;
+    clearTimeout(this.deadline);
+    this.deadline = undefined;
   }
 
   onReceiveStatus(status: GrpcStatus): void {
@@ -139,10 +166,19 @@ export class ProtectedCall implements GrpcCall, GrpcListener {
   }
 
   private settle(status: GrpcStatus): void {
+    this.clearDeadline();
     try {
-      const outcome = grpcCallOutcome(status.code, this.cancelledByCaller, (code) =>
-        this.rules.isFailureGrpcCode(code),
-      );
+      if (this.timedOut) {
+        this.permit.failure(statusError(status));
+        return;
+      }
+      const cancelled = this.cancelledAt === this.cancelledAt;
+      const elapsedMs = this.cancelledAt - this.startedAt;
+      if (cancelled && status.code !== 0 && !this.responded && abandonedIsFailure(elapsedMs, this.rules.abortGraceMs, undefined)) {
+        this.permit.failure(abandonError(elapsedMs, undefined, statusError(status)));
+        return;
+      }
+      const outcome = grpcCallOutcome(status.code, cancelled, (code) => this.rules.isFailureGrpcCode(code));
       if (outcome === 'success') this.permit.success();
       else if (outcome === 'ignored') this.permit.ignore();
       else this.permit.failure(statusError(status), retryPushbackMs(status.metadata));

@@ -2,14 +2,15 @@ import type { CallOutcome } from '../breaker/types.js';
 
 export const GRPC_OK = 0;
 export const GRPC_CANCELLED = 1;
+export const GRPC_DEADLINE_EXCEEDED = 4;
 export const GRPC_UNAVAILABLE = 14;
 
 /**
  * How a finished gRPC call counts for its destination's breaker.
  *
  * A call the caller cancelled (or that grpc-js cancelled on the caller's side, e.g. a request that
- * failed to serialize) says nothing about the server, so it is ignored whatever status it ended
- * with. CANCELLED from elsewhere (a propagated parent cancel, a server resetting the stream) is
+ * failed to serialize) after a response began or within the abort grace says nothing about the
+ * server, so it is ignored whatever status it ended with (grpc-call.ts applies the grace first). CANCELLED from elsewhere (a propagated parent cancel, a server resetting the stream) is
  * ignored too unless the configured failure codes include it. Every other status is a failure
  * when `isFailureCode` says so and a success otherwise (NOT_FOUND, INVALID_ARGUMENT, … are answers).
  */

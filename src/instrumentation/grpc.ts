@@ -103,8 +103,9 @@ function protectedCreateCall(
   Metadata: GrpcModule['Metadata'],
 ): GrpcCall {
   let permit: Permit | undefined;
+  let breaker: CircuitBreaker | undefined;
   try {
-    const breaker = ctx.breakerForTarget(keyOf(channel));
+    breaker = ctx.breakerForTarget(keyOf(channel));
     if (breaker) {
       permit = breaker.tryAcquire();
       if (!permit) return rejectedCall(breaker, channel, args, Metadata);
@@ -123,7 +124,7 @@ function protectedCreateCall(
     permit.ignore();
     throw err;
   }
-  return new ProtectedCall(call, permit, ctx);
+  return new ProtectedCall(call, permit, ctx, breaker!.callTimeoutMs);
 }
 
 // getTarget() builds a fresh string on each call; the key of a channel never changes.

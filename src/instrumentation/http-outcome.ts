@@ -1,4 +1,5 @@
 import type { Permit } from '../breaker/types.js';
+import { abandonedIsFailure, abandonError, NoResponseError } from './abandoned-call.js';
 import { parseRetryAfter } from './retry-after.js';
 
 /**
@@ -9,10 +10,9 @@ import { parseRetryAfter } from './retry-after.js';
  * - response headers: a failure when the status counts as one (with the server's `Retry-After`
  *   on 429/503), else a success; the body is none of the breaker's business, so a body that is
  *   never read still settles;
- * - an error: a failure (refused, reset, DNS, TLS, timeout) unless the caller destroyed or
- *   aborted the request first, which says nothing about the destination and is ignored;
- * - a caller's destroy after a `timeout` event, or with a timeout error (got, axios), is a failure:
- *   the destination was too slow;
+ * - an error: a failure (refused, reset, DNS, TLS, timeout);
+ * - the caller destroyed or aborted the request before the headers: the rule of abandoned-call.ts
+ *   (a failure after a `timeout` event, with a timeout error, or after `abortGraceMs`; else ignored);
  * - a reset of a reused keep-alive socket before any response: ignored (see error());
  * - `close` with nothing before it: ignored (or a failure after a timeout).
  */
@@ -40,41 +40,11 @@ export function retryAfterApplies(status: number): boolean {
   return status === 429 || status === 503;
 }
 
-// ECONNABORTED is what axios' http adapter gives its own timeout (unless clarifyTimeoutError).
-const TIMEOUT_CODES = new Set([
-  'ETIMEDOUT',
-  'ESOCKETTIMEDOUT',
-  'ECONNABORTED',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'UND_ERR_HEADERS_TIMEOUT',
-]);
-
-/**
- * Errors that clients make when their own timer fires: got's TimeoutError, axios' ECONNABORTED /
- * ETIMEDOUT, and the AbortError Node makes from an `AbortSignal.timeout()` (its cause is the
- * signal's TimeoutError).
- */
-export function isTimeoutError(err: unknown): boolean {
-  if (typeof err !== 'object' || err === null) return false;
-  const { code, name, cause } = err as { code?: unknown; name?: unknown; cause?: unknown };
-  if ((typeof code === 'string' && TIMEOUT_CODES.has(code)) || name === 'TimeoutError') return true;
-  return name === 'AbortError' && typeof cause === 'object' && cause !== null && (cause as { name?: unknown }).name === 'TimeoutError';
-}
-
-/** A timeout with no error of its own (the caller destroyed without one after a `timeout` event). */
-export class HttpTimeoutError extends Error {
-  readonly code = 'ETIMEDOUT';
-  constructor() {
-    const limit = Error.stackTraceLimit;
-    Error.stackTraceLimit = 0;
-    super('request timed out');
-    Error.stackTraceLimit = limit;
-  }
-}
-
-/** Decides which statuses count as failures (the ClientContext is one). */
-export interface StatusClassifier {
+/** Decides how an exchange counts (the ClientContext is one). */
+export interface ExchangeRules {
   isFailureStatus(status: number): boolean;
+  /** Below this, a request the caller gives up on before the headers is ignored (abandoned-call.ts). */
+  readonly abortGraceMs: number;
 }
 
 export class HttpExchangeOutcome {
@@ -82,12 +52,17 @@ export class HttpExchangeOutcome {
   private timedOut = false;
   private callerDestroyed = false;
   private callerError: unknown;
+  private readonly startedAt: number;
+  /** The `callTimeoutMs` timer, cleared once the exchange is settled. */
+  deadline: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly permit: Permit,
-    private readonly statuses: StatusClassifier,
+    private readonly rules: ExchangeRules,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.startedAt = now();
+  }
 
   get isSettled(): boolean {
     return this.settled;
@@ -95,9 +70,8 @@ export class HttpExchangeOutcome {
 
   /** Response headers arrived (also `upgrade` / `connect`, whose status is 101 / 200). */
   response(status: number, retryAfterHeader: string | readonly string[] | undefined): void {
-    if (this.settled) return;
-    this.settled = true;
-    if (!this.statuses.isFailureStatus(status)) {
+    if (!this.settle()) return;
+    if (!this.rules.isFailureStatus(status)) {
       this.permit.success();
       return;
     }
@@ -124,27 +98,39 @@ export class HttpExchangeOutcome {
    * that really resets requests fails the next one, on a fresh socket.
    */
   error(err: unknown, onReusedSocket = false): void {
-    if (this.settled) return;
-    this.settled = true;
-    const callerEnded = this.callerDestroyed && !this.timedOut && !isTimeoutError(this.callerError) && !isTimeoutError(err);
-    if (callerEnded || (onReusedSocket && (err as { code?: unknown } | null)?.code === 'ECONNRESET')) {
-      this.permit.ignore();
+    if (!this.settle()) return;
+    if (this.callerDestroyed) {
+      this.callerGaveUp(err);
       return;
     }
-    this.permit.failure(err);
+    if (onReusedSocket && (err as { code?: unknown } | null)?.code === 'ECONNRESET') this.permit.ignore();
+    else this.permit.failure(err);
   }
 
   close(): void {
-    if (this.settled) return;
-    this.settled = true;
-    if (this.timedOut || isTimeoutError(this.callerError)) this.permit.failure(this.callerError ?? new HttpTimeoutError());
+    if (!this.settle()) return;
+    if (this.callerDestroyed || this.timedOut) this.callerGaveUp(undefined);
     else this.permit.ignore();
   }
 
   /** The request never got going (Node threw while starting it): the permit must not leak. */
   abandon(): void {
-    if (this.settled) return;
+    if (this.settle()) this.permit.ignore();
+  }
+
+  private callerGaveUp(err: unknown): void {
+    const elapsedMs = this.now() - this.startedAt;
+    // After a socket `timeout` event the caller's error (or Node's hang-up) says how it ended.
+    if (this.timedOut) this.permit.failure(err ?? this.callerError ?? new NoResponseError(elapsedMs));
+    else if (abandonedIsFailure(elapsedMs, this.rules.abortGraceMs, this.callerError, err)) this.permit.failure(abandonError(elapsedMs, this.callerError, err));
+    else this.permit.ignore();
+  }
+
+  /** Marks the exchange settled; false when it already was. */
+  private settle(): boolean {
+    if (this.settled) return false;
     this.settled = true;
-    this.permit.ignore();
+    if (this.deadline !== undefined) clearTimeout(this.deadline);
+    return true;
   }
 }

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import { InstrumentationNodeModuleDefinition } from '@opentelemetry/instrumentation';
 import type { CircuitBreaker } from '../breaker/circuit-breaker.js';
-import { CircuitOpenError } from '../breaker/errors.js';
+import { CallTimeoutError, CircuitOpenError } from '../breaker/errors.js';
 import type { ClientContext } from './client-context.js';
 import { httpDestination, type AgentRequestOptions } from './http-destination.js';
 import { HttpExchangeOutcome, retryAfterApplies } from './http-outcome.js';
@@ -110,6 +110,8 @@ function protectedAddRequest(
         }
         outcome = new HttpExchangeOutcome(permit, ctx);
         (req as WatchedRequest)[kOutcome] = outcome;
+        const timeoutMs = breaker.callTimeoutMs;
+        if (timeoutMs !== undefined) outcome.deadline = deadline(req, breaker.name, timeoutMs);
       }
     }
   } catch (err) {
@@ -144,6 +146,15 @@ function breakerOf(ctx: ClientContext, agent: http.Agent, req: http.ClientReques
 function agentDefaultPort(agent: http.Agent): number {
   const port = (agent as { defaultPort?: unknown }).defaultPort;
   return typeof port === 'number' ? port : 80;
+}
+
+/**
+ * `callTimeoutMs`: no response headers by then, and the request is destroyed with a
+ * CallTimeoutError (code ETIMEDOUT), which the caller gets as its `error` and the breaker counts
+ * as a failure. Cleared when the exchange settles.
+ */
+function deadline(req: http.ClientRequest, name: string, timeoutMs: number): NodeJS.Timeout {
+  return setTimeout(() => req.destroy(new CallTimeoutError(name, timeoutMs)), timeoutMs).unref();
 }
 
 /** Fail the request exactly as an agent fails one whose connection could not be made. */

@@ -13,8 +13,10 @@ export type AutoBreakerOptions = Omit<CircuitBreakerOptions, 'name' | 'attribute
 export interface BreakwaterInstrumentationConfig extends InstrumentationConfig {
   /**
    * Options for every breaker the instrumentation creates (one per destination `host:port`,
-   * or per gRPC channel target). Same names as `new CircuitBreaker(...)`.
-   * @default the CircuitBreaker defaults (5 consecutive failures open it for 5 s, doubling up to 60 s)
+   * or per gRPC channel target). Same names as `new CircuitBreaker(...)`. `callTimeoutMs` applies
+   * to every protected request: no response by then, and it is aborted with a `CallTimeoutError`.
+   * @default the CircuitBreaker defaults (5 consecutive failures open it for 5 s, doubling up to 60 s),
+   * plus `slowCallDurationMs: 30_000` (`undefined` turns it off)
    */
   breaker?: AutoBreakerOptions;
   /**
@@ -59,6 +61,14 @@ export interface BreakwaterInstrumentationConfig extends InstrumentationConfig {
    * @default undefined (no retry)
    */
   retry?: RetryOptions;
+  /**
+   * A request the caller gives up on (aborts, destroys, cancels) before any response counts as a
+   * failure of its destination (`ETIMEDOUT`: it did not answer in time) once it has waited this
+   * long; sooner, it is a user's cancel or a lost race and is ignored. A caller's timeout error
+   * counts at any time. After the response has started, giving up is always ignored.
+   * @default 100
+   */
+  abortGraceMs?: number;
   /**
    * Also record `circuit_breaker.call.duration` (histogram, seconds) for every permitted call.
    * Off by default: unlike the counters, a histogram costs something on every call.

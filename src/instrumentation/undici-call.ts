@@ -8,10 +8,10 @@
  * - response headers settle the permit: a failure when the status counts as one (with the server's
  *   `Retry-After` on 429/503), else a success. The body is the caller's business, so a body that is
  *   never read still settles.
- * - an error before the headers is a failure (refused, reset, DNS, TLS, undici's own timeouts),
- *   unless the caller aborted (AbortController, a closed fetch body), which says nothing about the
- *   destination and is ignored — except an abort whose reason is a timeout (`AbortSignal.timeout`):
- *   the destination was too slow, a failure.
+ * - an error before the headers is a failure (refused, reset, DNS, TLS, undici's own timeouts);
+ *   a caller's abort before them (AbortController, `AbortSignal.timeout`, a closed fetch body)
+ *   follows the rule of abandoned-call.ts: a failure for a timeout or after `abortGraceMs`, else ignored.
+ * - `callTimeoutMs`: no headers by then, and the attempt is aborted with a CallTimeoutError.
  * - an error after the headers (the body broke off) changes nothing: the permit is already settled.
  *
  * undici has two handler contracts: the legacy one (onConnect/onHeaders/onData/onComplete/onError,
@@ -22,9 +22,11 @@
  */
 import type { CircuitBreaker } from '../breaker/circuit-breaker.js';
 import { backoffMs } from '../breaker/backoff.js';
+import { CallTimeoutError } from '../breaker/errors.js';
 import type { Permit } from '../breaker/types.js';
 import type { ClientContext } from './client-context.js';
-import { HttpStatusError, isTimeoutError, retryAfterApplies } from './http-outcome.js';
+import { abandonedIsFailure, abandonError } from './abandoned-call.js';
+import { HttpStatusError, retryAfterApplies } from './http-outcome.js';
 import { parseRetryAfter } from './retry-after.js';
 import { headerValue, type DispatchOptions, type ResolvedFetchRetry } from './undici-request.js';
 
@@ -117,9 +119,16 @@ abstract class ProtectedCall {
   private timer: NodeJS.Timeout | undefined;
   /** The `Retry-After` of the response a retry follows: the retry waits at least that long. */
   private serverWaitMs = 0;
+  private readonly startedAt = Date.now();
+  /** The `callTimeoutMs` timer, cleared once the permit is settled. */
+  private deadline: NodeJS.Timeout | undefined;
 
   constructor(setup: CallSetup) {
     this.setup = setup;
+    const timeoutMs = setup.breaker.callTimeoutMs;
+    if (timeoutMs !== undefined) {
+      this.deadline = setTimeout(() => this.callerAbort(new CallTimeoutError(setup.breaker.name, timeoutMs)), timeoutMs).unref();
+    }
   }
 
   /** Abort the running attempt (it has started). */
@@ -163,7 +172,7 @@ abstract class ProtectedCall {
     const { ctx, permit } = this.setup;
     try {
       if (!ctx.isFailureStatus(status)) {
-        this.settled = true;
+        this.markSettled();
         permit.success();
         return true;
       }
@@ -175,7 +184,7 @@ abstract class ProtectedCall {
         this.serverWaitMs = retryAfterMs ?? 0;
         return false;
       }
-      this.settled = true;
+      this.markSettled();
       permit.failure(err, retryAfterMs);
     } catch (err) {
       this.internalFault(err);
@@ -206,7 +215,7 @@ abstract class ProtectedCall {
         this.retryLater();
         return false;
       }
-      this.settled = true;
+      this.markSettled();
       this.setup.permit.failure(err);
     } catch (fault) {
       this.internalFault(fault);
@@ -221,13 +230,19 @@ abstract class ProtectedCall {
 
   private settleAbort(reason: unknown, err?: unknown): void {
     if (this.settled) return;
-    this.settled = true;
+    this.markSettled();
     try {
-      if (isTimeoutError(reason) || isTimeoutError(err)) this.setup.permit.failure(reason);
+      const elapsedMs = Date.now() - this.startedAt;
+      if (abandonedIsFailure(elapsedMs, this.setup.ctx.abortGraceMs, reason, err)) this.setup.permit.failure(abandonError(elapsedMs, reason, err));
       else this.setup.permit.ignore();
     } catch (fault) {
       this.internalFault(fault);
     }
+  }
+
+  private markSettled(): void {
+    this.settled = true;
+    if (this.deadline !== undefined) clearTimeout(this.deadline);
   }
 
   private mayRetry(err: unknown): boolean {
@@ -280,7 +295,7 @@ abstract class ProtectedCall {
   protected internalFault(err: unknown): void {
     this.setup.ctx.diag.error('breakwater: internal error in the fetch/undici patch; request continues', err);
     if (!this.settled) {
-      this.settled = true;
+      this.markSettled();
       try {
         this.setup.permit.ignore();
       } catch {
@@ -292,7 +307,7 @@ abstract class ProtectedCall {
   /** The dispatch threw before any event (bad options): nothing to judge the destination by. */
   abandon(): void {
     if (this.settled) return;
-    this.settled = true;
+    this.markSettled();
     this.setup.permit.ignore();
   }
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { configFromEnv } from '../../src/config/env.js';
+import { resolveConfig } from '../../src/config/resolve.js';
 
 function read(env: Record<string, string>) {
   const warnings: string[] = [];
@@ -8,6 +9,29 @@ function read(env: Record<string, string>) {
 }
 
 describe('configFromEnv', () => {
+  it('reads the hang settings: slow calls, call timeout, half-open bound, abort grace (0 turns the first two off)', () => {
+    const on = read({
+      BREAKWATER_SLOW_CALL_MS: '5000',
+      BREAKWATER_CALL_TIMEOUT_MS: '2000',
+      BREAKWATER_HALF_OPEN_TIMEOUT_MS: '3000',
+      BREAKWATER_ABORT_GRACE_MS: '250',
+    });
+    expect(on.warnings).toEqual([]);
+    expect(on.config).toEqual({
+      breaker: { slowCallDurationMs: 5000, callTimeoutMs: 2000, halfOpenTimeoutMs: 3000 },
+      abortGraceMs: 250,
+    });
+    const off = read({ BREAKWATER_SLOW_CALL_MS: '0', BREAKWATER_CALL_TIMEOUT_MS: '0' });
+    expect(off.warnings).toEqual([]);
+    expect(off.config.breaker).toEqual({ slowCallDurationMs: undefined, callTimeoutMs: undefined });
+    expect(resolveConfig(off.config).breaker.slowCallDurationMs).toBeUndefined();
+    const bad = read({ BREAKWATER_HALF_OPEN_TIMEOUT_MS: '0', BREAKWATER_ABORT_GRACE_MS: '-5', BREAKWATER_SLOW_CALL_MS: 'soon' });
+    expect(bad.config).toEqual({});
+    expect(bad.warnings).toHaveLength(3);
+    expect(bad.warnings.join('\n')).toMatch(/BREAKWATER_HALF_OPEN_TIMEOUT_MS="0"/);
+    expect(bad.warnings.join('\n')).toMatch(/BREAKWATER_ABORT_GRACE_MS="-5"/);
+  });
+
   it('reads nothing from an empty environment', () => {
     expect(read({})).toEqual({ config: {}, healthPort: undefined, warnings: [] });
   });

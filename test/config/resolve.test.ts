@@ -55,7 +55,18 @@ describe('config parsing', () => {
 
   it('destination overrides are merged over the breaker defaults', () => {
     const r = resolveConfig({ breaker: { failureThreshold: 9, openTimeoutMs: 10 }, destinations: { 'db:5432': { failureThreshold: 1 } } });
-    expect(r.destinations[0]!.options).toEqual({ failureThreshold: 1, openTimeoutMs: 10 });
+    // slowCallDurationMs: the auto-created breakers' default (hung destinations open).
+    expect(r.destinations[0]!.options).toEqual({ failureThreshold: 1, openTimeoutMs: 10, slowCallDurationMs: 30_000 });
     expect(r.destinations[0]!.matches('db', 5432)).toBe(true);
+  });
+
+  it('auto-created breakers count slow calls from 30 s unless told otherwise; abortGraceMs defaults to 100 ms', () => {
+    expect(resolveConfig({}).breaker.slowCallDurationMs).toBe(30_000);
+    expect(resolveConfig({ breaker: { slowCallDurationMs: 2_000 } }).breaker.slowCallDurationMs).toBe(2_000);
+    expect(resolveConfig({ breaker: { slowCallDurationMs: undefined } }).breaker.slowCallDurationMs).toBeUndefined();
+    expect(resolveConfig({}).abortGraceMs).toBe(100);
+    expect(resolveConfig({ abortGraceMs: 0 }).abortGraceMs).toBe(0);
+    expect(() => resolveConfig({ abortGraceMs: -1 })).toThrow(/abortGraceMs.*-1/);
+    expect(() => resolveConfig({ abortGraceMs: 2 ** 31 })).toThrow(/abortGraceMs/);
   });
 });

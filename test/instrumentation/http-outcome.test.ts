@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Permit } from '../../src/breaker/types.js';
-import { HttpExchangeOutcome, HttpStatusError, isTimeoutError } from '../../src/instrumentation/http-outcome.js';
+import { isTimeoutError, NoResponseError } from '../../src/instrumentation/abandoned-call.js';
+import { HttpExchangeOutcome, HttpStatusError } from '../../src/instrumentation/http-outcome.js';
 
 /** A permit that records what it was told; the rules under test must settle it exactly once. */
 function recordingPermit(): Permit & { calls: [string, ...unknown[]][] } {
@@ -13,7 +14,7 @@ function recordingPermit(): Permit & { calls: [string, ...unknown[]][] } {
   };
 }
 
-const statuses = { isFailureStatus: (s: number): boolean => s === 408 || s === 429 || s >= 500 };
+const statuses = { isFailureStatus: (s: number): boolean => s === 408 || s === 429 || s >= 500, abortGraceMs: 100 };
 const now = (): number => Date.parse('2026-01-01T00:00:00Z');
 
 function outcome(): [HttpExchangeOutcome, ReturnType<typeof recordingPermit>] {
@@ -95,6 +96,42 @@ describe('HttpExchangeOutcome', () => {
     b.close();
     expect(pb.calls[0]![0]).toBe('failure');
     expect(pb.calls[0]![1]).toMatchObject({ code: 'ETIMEDOUT' });
+  });
+
+  it('a caller that gives up before the headers after the abort grace fails the destination; sooner, or after the headers, it is ignored', () => {
+    let t = 0;
+    const clock = (): number => t;
+    const hangUp = Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+    // ky, node-fetch, superagent, needle: a bare abort()/destroy() when their own timer fires.
+    const late = recordingPermit();
+    const a = new HttpExchangeOutcome(late, statuses, clock);
+    t = 100;
+    a.callerDestroy(undefined);
+    a.error(hangUp);
+    expect(late.calls[0]![0]).toBe('failure');
+    expect(late.calls[0]![1]).toBeInstanceOf(NoResponseError);
+    expect(late.calls[0]![1]).toMatchObject({ code: 'ETIMEDOUT', elapsedMs: 100, cause: hangUp });
+    // A cancel within the grace (a click, a lost race).
+    const soon = recordingPermit();
+    const b = new HttpExchangeOutcome(soon, statuses, clock);
+    t = 199;
+    b.callerDestroy(undefined);
+    b.close();
+    expect(soon.calls).toEqual([['ignore']]);
+    // Given up on after the headers: settled already.
+    const after = recordingPermit();
+    const c = new HttpExchangeOutcome(after, statuses, clock);
+    c.response(200, undefined);
+    t = 10_000;
+    c.callerDestroy(undefined);
+    c.error(hangUp);
+    expect(after.calls).toEqual([['success']]);
+    // A grace of 0 counts every abandoned request.
+    const strict = recordingPermit();
+    const d = new HttpExchangeOutcome(strict, { ...statuses, abortGraceMs: 0 }, clock);
+    d.callerDestroy(undefined);
+    d.close();
+    expect(strict.calls[0]![0]).toBe('failure');
   });
 
   it('a timeout event alone settles nothing: a late response still counts', () => {

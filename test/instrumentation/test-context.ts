@@ -75,6 +75,7 @@ export function testClientContext(
     breakerForTarget: () => undefined,
     isFailureStatus: isDefaultFailureStatus,
     isFailureGrpcCode: () => false,
+    abortGraceMs: 100,
     retry: undefined,
     diag,
   };
