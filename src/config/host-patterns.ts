@@ -1,3 +1,4 @@
+import { splitHostPort } from '../common/host-port.js';
 import { ConfigError } from './errors.js';
 
 /**
@@ -19,7 +20,7 @@ export function compileHostPattern(pattern: HostPattern, option: string): HostMa
   if (typeof pattern !== 'string' || pattern.trim() === '') {
     throw new ConfigError(option, pattern, "a host ('api.example.com'), wildcard ('*.example.com'), optional ':port', or a RegExp");
   }
-  const { host, port } = splitHostPort(pattern.trim().toLowerCase(), option, pattern);
+  const { host, port } = hostAndPort(pattern.trim().toLowerCase(), option, pattern);
   const portOk = port === undefined ? () => true : (p: number) => p === port;
   if (host.startsWith('*.')) {
     const suffix = host.slice(1);
@@ -42,13 +43,10 @@ export function compileHostPatterns(patterns: readonly HostPattern[] | undefined
   };
 }
 
-function splitHostPort(text: string, option: string, original: string): { host: string; port: number | undefined } {
-  const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(text);
-  if (bracketed) return { host: bracketed[1]!, port: toPort(bracketed[2], option, original) };
-  const colon = text.lastIndexOf(':');
-  // An unbracketed address with several colons is IPv6 without a port.
-  if (colon === -1 || text.indexOf(':') !== colon) return { host: text, port: undefined };
-  return { host: text.slice(0, colon), port: toPort(text.slice(colon + 1), option, original) };
+function hostAndPort(text: string, option: string, original: string): { host: string; port: number | undefined } {
+  const parts = splitHostPort(text);
+  if (parts === undefined || parts.host === '') throw new ConfigError(option, original, "a host, optionally with ':port' (IPv6 in brackets: '[::1]:9000')");
+  return { host: parts.host, port: toPort(parts.port, option, original) };
 }
 
 function toPort(text: string | undefined, option: string, original: string): number | undefined {

@@ -1,4 +1,6 @@
 import { context, type DiagLogger } from '@opentelemetry/api';
+import { boundedLabel, MAX_LABEL_LENGTH } from '../common/bounded-label.js';
+import { hostPortKey, normalHost, splitHostPort } from '../common/host-port.js';
 import { isTracingSuppressed } from './tracing-suppressed.js';
 import type { CircuitBreaker } from '../breaker/circuit-breaker.js';
 import type { BreakerDefaults, BreakerRegistry } from '../breaker/registry.js';
@@ -87,8 +89,10 @@ export class DestinationContext implements ClientContext {
     if (destination === undefined) {
       const { host, port } = splitTarget(target);
       destination = this.#describe(host, port, target);
-      if (this.#targets.size >= MAX_REMEMBERED) this.#targets.clear();
-      this.#targets.set(target, destination);
+      if (target.length < MAX_LABEL_LENGTH) {
+        if (this.#targets.size >= MAX_REMEMBERED) this.#targets.clear();
+        this.#targets.set(target, destination);
+      }
     }
     return destination.key === undefined ? undefined : this.#registry.get(destination.key, destination.options);
   }
@@ -111,6 +115,8 @@ export class DestinationContext implements ClientContext {
   }
 
   #lookUp(rawHost: string, port: number): Destination {
+    // Remembering hosts of any length would let long names hold MAX_REMEMBERED times their size.
+    if (rawHost.length >= MAX_LABEL_LENGTH) return this.#describeHost(normalHost(rawHost), port);
     let ports = this.#hosts.get(rawHost);
     if (ports !== undefined) {
       for (let i = 0; i < ports.length; i++) if (ports[i]!.port === port) return ports[i]!;
@@ -119,41 +125,38 @@ export class DestinationContext implements ClientContext {
       ports = [];
       this.#hosts.set(rawHost, ports);
     }
-    const host = normalHost(rawHost);
-    const destination = this.#describe(host, port, host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`);
+    const destination = this.#describeHost(normalHost(rawHost), port);
     // A host reached on ever new ports (a port scan, an ephemeral-port service) starts its list over.
     if (ports.length >= 16) ports.length = 0;
     ports.push(destination);
     return destination;
   }
 
+  #describeHost(host: string, port: number): Destination {
+    return this.#describe(host, port, hostPortKey(host, port));
+  }
+
+  // The one place a destination becomes a breaker name and attributes. Patterns match the full
+  // host; the name and `server.address` are bounded, as whoever picks the URL picks their length.
   #describe(host: string, port: number, key: string): Destination {
     const settings = this.#settings;
     if (settings.isExcluded !== undefined && settings.isExcluded(host, port)) return { port, key: undefined, options: undefined };
-    return { port, key, options: this.#optionsFor(host, port) };
+    return { port, key: boundedLabel(key), options: this.#optionsFor(host, port) };
   }
 
   #optionsFor(host: string, port: number): BreakerDefaults {
     const settings = this.#settings;
     const override = settings.destinations.find((d) => d.matches(host, port));
-    const attributes: Record<string, string | number> = { [ATTR_SERVER_ADDRESS]: host };
+    const attributes: Record<string, string | number> = { [ATTR_SERVER_ADDRESS]: boundedLabel(host) };
     if (port > 0) attributes[ATTR_SERVER_PORT] = port;
     return { ...(override?.options ?? settings.breaker), attributes };
   }
 }
 
-/** Lower case, IPv6 without brackets (`[::1]` → `::1`). */
-export function normalHost(host: string): string {
-  const bare = host.charCodeAt(0) === 91 /* [ */ && host.charCodeAt(host.length - 1) === 93 /* ] */ ? host.slice(1, -1) : host;
-  return bare.toLowerCase();
-}
-
-/** `host:port`, `[v6]:port` or a bare host (port 0 = unknown). */
+/** `host:port`, `[v6]:port` or a bare host (port 0 = unknown); anything else is all host. */
 function splitTarget(target: string): { host: string; port: number } {
-  const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(target);
-  if (bracketed) return { host: bracketed[1]!, port: Number(bracketed[2] ?? 0) };
-  const colon = target.lastIndexOf(':');
-  if (colon === -1 || target.indexOf(':') !== colon) return { host: target, port: 0 };
-  const port = Number(target.slice(colon + 1));
-  return Number.isInteger(port) ? { host: target.slice(0, colon), port } : { host: target, port: 0 };
+  const parts = splitHostPort(target);
+  if (parts === undefined) return { host: target, port: 0 };
+  if (parts.port === undefined) return { host: parts.host, port: 0 };
+  return /^\d{1,5}$/.test(parts.port) ? { host: parts.host, port: Number(parts.port) } : { host: target, port: 0 };
 }

@@ -1,3 +1,5 @@
+import { hostPortKey, splitHostPort } from '../common/host-port.js';
+
 /**
  * Turns a grpc-js channel target into the breaker key users expect.
  *
@@ -24,33 +26,13 @@ export function breakerKeyForTarget(target: string): string {
     rest = rest.slice(authorityEnd + 1);
   }
   if (rest === '' || rest.includes(',')) return target;
-  return hostPortKey(rest) ?? target;
+  return addressKey(rest) ?? target;
 }
 
 const DEFAULT_PORT = 443;
 
-function hostPortKey(address: string): string | undefined {
-  let host: string;
-  let port: string | undefined;
-  if (address.startsWith('[')) {
-    const end = address.indexOf(']');
-    if (end === -1) return undefined;
-    host = address.slice(0, end + 1);
-    const after = address.slice(end + 1);
-    if (after !== '') {
-      if (!after.startsWith(':')) return undefined;
-      port = after.slice(1);
-    }
-  } else {
-    const parts = address.split(':');
-    if (parts.length === 2) {
-      [host, port] = parts as [string, string];
-    } else if (parts.length > 2) {
-      host = `[${address}]`; // a bare IPv6 address, which cannot carry a port
-    } else {
-      host = address;
-    }
-  }
-  if (port !== undefined && !/^\d+$/.test(port)) return undefined;
-  return `${host.toLowerCase()}:${port === undefined ? DEFAULT_PORT : Number(port)}`;
+function addressKey(address: string): string | undefined {
+  const parts = splitHostPort(address);
+  if (parts === undefined || (parts.port !== undefined && !/^\d+$/.test(parts.port))) return undefined;
+  return hostPortKey(parts.host.toLowerCase(), parts.port === undefined ? DEFAULT_PORT : Number(parts.port));
 }

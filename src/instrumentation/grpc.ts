@@ -53,13 +53,20 @@ export function grpcModuleDefinitions(ctx: ClientContext): InstrumentationNodeMo
         return moduleExports;
       },
       (moduleExports: unknown) => {
-        unpatchGrpc(moduleExports);
+        unpatchGrpc(moduleExports, ctx);
       },
     ),
   ];
 }
 
+/**
+ * The context of the patch that is on, read by the wrapper on each call rather than kept in its
+ * closure: wrap() re-uses a wrapper that someone else's patch still sits on.
+ */
+let current: ClientContext | undefined;
+
 function patchGrpc(moduleExports: unknown, ctx: ClientContext): void {
+  current = ctx;
   try {
     const grpc = grpcModule(moduleExports);
     if (!grpc) {
@@ -69,8 +76,9 @@ function patchGrpc(moduleExports: unknown, ctx: ClientContext): void {
     const { Metadata } = grpc;
     wrap(grpc.Channel.prototype, 'createCall', (original, patch) =>
       function createCall(this: GrpcChannel, ...args: unknown[]): GrpcCall {
-        if (!patch.active) return original.apply(this, args);
-        return protectedCreateCall(this, original, args, ctx, Metadata);
+        const active = current;
+        if (!patch.active || active === undefined) return original.apply(this, args);
+        return protectedCreateCall(this, original, args, active, Metadata);
       },
     );
   } catch (err) {
@@ -78,7 +86,8 @@ function patchGrpc(moduleExports: unknown, ctx: ClientContext): void {
   }
 }
 
-function unpatchGrpc(moduleExports: unknown): void {
+function unpatchGrpc(moduleExports: unknown, ctx: ClientContext): void {
+  if (current === ctx) current = undefined;
   const grpc = grpcModule(moduleExports);
   if (grpc) unwrap(grpc.Channel.prototype, 'createCall');
 }

@@ -3,7 +3,7 @@
  * By then Node has already merged the URL, the options object and the defaults (`host` is the
  * hostname, `port` is set), so this only tidies what Node leaves loose.
  */
-import { normalHost } from './destination-context.js';
+import { normalHost } from '../common/host-port.js';
 
 export interface HttpDestination {
   /** Lower-case host name or IP literal, IPv6 without brackets (`::1`). */

@@ -41,17 +41,20 @@ type AddRequest = (this: http.Agent, req: http.ClientRequest, options: AgentRequ
 const agentPrototype = http.Agent.prototype as unknown as { addRequest: AddRequest };
 
 export function httpModuleDefinitions(ctx: ClientContext): InstrumentationNodeModuleDefinition[] {
-  const patch = new AgentPatch(ctx);
+  const owners = new Set<string>();
   return (['http', 'https'] as const).map(
     (name) =>
       new InstrumentationNodeModuleDefinition(
         name,
         ['*'],
         (moduleExports: unknown) => {
-          patch.attach(name);
+          if (owners.size === 0) attach(ctx);
+          owners.add(name);
           return moduleExports;
         },
-        () => patch.detach(name),
+        () => {
+          if (owners.delete(name) && owners.size === 0) detach(ctx);
+        },
       ),
   );
 }
@@ -61,32 +64,36 @@ export function isHttpPatched(): boolean {
   return isPatched(agentPrototype, 'addRequest');
 }
 
-class AgentPatch {
-  private readonly owners = new Set<string>();
+/**
+ * The context of the patch that is on, read by the wrappers on each call rather than kept in
+ * their closures: wrap() re-uses a wrapper that someone else's patch still sits on, so the
+ * wrapper installed for one instrumentation may later serve another.
+ */
+let current: ClientContext | undefined;
+/** Where the request watchers report their own faults (the last context attached). */
+let watcherDiag: ClientContext['diag'] | undefined;
 
-  constructor(private readonly ctx: ClientContext) {}
+function attach(ctx: ClientContext): void {
+  current = ctx;
+  watcherDiag = ctx.diag;
+  watchRequests();
+  wrap(agentPrototype, 'addRequest', (original, patch) =>
+    function addRequest(this: http.Agent, req: http.ClientRequest, options: AgentRequestOptions): void {
+      const active = current;
+      // Node always passes an options object; the legacy (req, host, port) form goes through as it is.
+      // eslint-disable-next-line prefer-rest-params
+      if (!patch.active || active === undefined || typeof options !== 'object') return Reflect.apply(original, this, arguments) as void;
+      protectedAddRequest(active, this, original, req, options);
+    },
+  );
+}
 
-  attach(owner: string): void {
-    if (this.owners.size === 0) {
-      const ctx = this.ctx;
-      watchRequests(ctx);
-      wrap(agentPrototype, 'addRequest', (original, patch) =>
-        function addRequest(this: http.Agent, req: http.ClientRequest, options: AgentRequestOptions): void {
-          // Node always passes an options object; the legacy (req, host, port) form goes through as it is.
-          // eslint-disable-next-line prefer-rest-params
-          if (!patch.active || typeof options !== 'object') return Reflect.apply(original, this, arguments) as void;
-          protectedAddRequest(ctx, this, original, req, options);
-        },
-      );
-    }
-    this.owners.add(owner);
-  }
-
-  detach(owner: string): void {
-    if (!this.owners.delete(owner) || this.owners.size > 0) return;
-    unwrap(agentPrototype, 'addRequest');
-    unwatchRequests();
-  }
+function detach(ctx: ClientContext): void {
+  if (current !== ctx) return;
+  current = undefined;
+  unwrap(agentPrototype, 'addRequest');
+  // The requests in flight still hold permits: the watchers go once the last one has settled.
+  if (pending === 0) unwatchRequests();
 }
 
 function protectedAddRequest(
@@ -109,21 +116,26 @@ function protectedAddRequest(
           return;
         }
         outcome = new HttpExchangeOutcome(permit, ctx);
-        (req as WatchedRequest)[kOutcome] = outcome;
+        hold(req as WatchedRequest, outcome);
         const timeoutMs = breaker.callTimeoutMs;
         if (timeoutMs !== undefined) outcome.deadline = deadline(req, breaker.name, timeoutMs);
       }
     }
   } catch (err) {
     ctx.diag.error('breakwater: could not protect an http request; it goes through unprotected', err);
-    outcome?.abandon();
+    if (outcome) {
+      outcome.abandon();
+      release(req as WatchedRequest);
+    }
   }
   try {
     original.call(agent, req, options);
   } catch (err) {
     // Node refused to start the request and throws to the caller: nothing was sent.
-    outcome?.abandon();
-    if (outcome) (req as WatchedRequest)[kOutcome] = undefined;
+    if (outcome) {
+      outcome.abandon();
+      release(req as WatchedRequest);
+    }
     throw err;
   }
 }
@@ -167,8 +179,8 @@ function reject(req: http.ClientRequest, breaker: CircuitBreaker): void {
  * How a protected request's events reach its outcome. The request keeps its outcome under a
  * symbol until it settles; `emit` and `destroy` are watched once, on ClientRequest.prototype, and
  * do nothing for a request without one. Per request that costs one property store: no closures,
- * no per-request methods. Once disabled, no request gets an outcome, so the watchers pass straight
- * through (while still settling the requests that were in flight).
+ * no per-request methods. disable() leaves the watchers until the last request holding an outcome
+ * has settled (`pending` counts them), so a permit handed out is always settled.
  *
  * `emit` is watched rather than listened to: a `response` listener would change Node's behaviour
  * (a response nobody listens to is dumped so the socket is freed; with a listener of ours it
@@ -183,7 +195,21 @@ type Destroy = (this: http.ClientRequest, err?: Error) => http.ClientRequest;
 
 const requestPrototype = http.ClientRequest.prototype as unknown as { emit: Emit; destroy: Destroy };
 
-function watchRequests(ctx: ClientContext): void {
+/** Requests holding an outcome (a permit) that has not settled yet. */
+let pending = 0;
+
+function hold(req: WatchedRequest, outcome: HttpExchangeOutcome): void {
+  req[kOutcome] = outcome;
+  pending++;
+}
+
+function release(req: WatchedRequest): void {
+  if (req[kOutcome] === undefined) return;
+  req[kOutcome] = undefined;
+  if (--pending === 0 && current === undefined) unwatchRequests();
+}
+
+function watchRequests(): void {
   // ClientRequest inherits `emit` from EventEmitter: the wrapper asks the parent prototype on each
   // call, so a later patch of EventEmitter.prototype.emit (domain, an APM) still applies. An own
   // `emit` someone put there before us is called as it is.
@@ -194,7 +220,7 @@ function watchRequests(ctx: ClientContext): void {
       const outcome = this[kOutcome];
       // 'socket', 'prefinish' and 'finish' come before every response and settle nothing: they
       // skip the call.
-      if (outcome !== undefined && event !== 'finish' && event !== 'prefinish' && event !== 'socket') settleOn(this, outcome, event, arg, ctx);
+      if (outcome !== undefined && event !== 'finish' && event !== 'prefinish' && event !== 'socket') settleOn(this, outcome, event, arg);
       // Every argument goes on untouched (`arguments` as is: no array built per event).
       // eslint-disable-next-line prefer-rest-params
       return Reflect.apply(own ? original : parent.emit, this, arguments) as boolean;
@@ -213,7 +239,7 @@ function unwatchRequests(): void {
   unwrap(requestPrototype, 'destroy');
 }
 
-function settleOn(req: WatchedRequest, outcome: HttpExchangeOutcome, event: string | symbol, arg: unknown, ctx: ClientContext): void {
+function settleOn(req: WatchedRequest, outcome: HttpExchangeOutcome, event: string | symbol, arg: unknown): void {
   try {
     switch (event) {
       case 'response':
@@ -238,8 +264,8 @@ function settleOn(req: WatchedRequest, outcome: HttpExchangeOutcome, event: stri
         return;
     }
   } catch (err) {
-    ctx.diag.error('breakwater: could not settle an http request outcome', err);
+    watcherDiag?.error('breakwater: could not settle an http request outcome', err);
   }
   // Settled (or past saving): the request's later events are none of our business.
-  req[kOutcome] = undefined;
+  release(req);
 }

@@ -16,7 +16,8 @@ import { DestinationContext } from './destination-context.js';
 import { createFetchPatch } from './fetch.js';
 import { grpcModuleDefinitions } from './grpc.js';
 import { httpModuleDefinitions } from './http.js';
-import type { BreakwaterInstrumentationConfig } from './types.js';
+import { claimClients, releaseClients } from './one-per-client.js';
+import type { BreakwaterInstrumentationConfig, InstrumentedClient } from './types.js';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version.js';
 
 const LOADED_BUILTINS: Readonly<Record<string, object>> = { http, https };
@@ -28,6 +29,8 @@ interface Parts {
   context: DestinationContext;
   telemetry: BreakwaterTelemetry;
   fetchPatch: { enable(): void; disable(): void } | undefined;
+  /** The clients patched (config `instrument`, read once). */
+  clients: ReadonlySet<InstrumentedClient>;
 }
 
 /**
@@ -88,9 +91,14 @@ export class BreakwaterInstrumentation extends InstrumentationBase<BreakwaterIns
     return this._ensureParts().telemetry.observeRegistry(registry);
   }
 
+  /**
+   * Protects the configured clients again (the constructor already did, unless `enabled: false`).
+   * @throws ConfigError naming `instrument` when another enabled BreakwaterInstrumentation protects one of them.
+   */
   override enable(): void {
     if (this._enabled) return;
     const parts = this._ensureParts();
+    claimClients(this, parts.clients);
     parts.context.enabled = true;
     super.enable();
     this._patchLoadedBuiltins();
@@ -110,11 +118,11 @@ export class BreakwaterInstrumentation extends InstrumentationBase<BreakwaterIns
       this._healthServing = undefined;
       parts.health.manager.stop().catch((err: unknown) => this._diag.error('breakwater: stopping health checks failed', err));
     }
+    releaseClients(this);
   }
 
   protected override init(): InstrumentationNodeModuleDefinition[] {
-    const { context } = this._ensureParts();
-    const clients = this._settings.instrument;
+    const { context, clients } = this._ensureParts();
     this._definitions = [
       ...(clients.has('http') ? httpModuleDefinitions(context) : []),
       ...(clients.has('grpc') ? grpcModuleDefinitions(context) : []),
@@ -160,7 +168,7 @@ export class BreakwaterInstrumentation extends InstrumentationBase<BreakwaterIns
     const health = settings.health
       ? { manager: this._createHealth(settings.health, registry, telemetry), options: settings.health }
       : undefined;
-    this._parts = { registry, health, context, telemetry, fetchPatch };
+    this._parts = { registry, health, context, telemetry, fetchPatch, clients: settings.instrument };
     return this._parts;
   }
 

@@ -5,6 +5,8 @@
  */
 import { OptionChecker, resolveRetry, type ResolvedRetry } from '../breaker/options.js';
 import type { RetryOptions } from '../breaker/types.js';
+import { MAX_LABEL_LENGTH } from '../common/bounded-label.js';
+import { normalHost } from '../common/host-port.js';
 
 /** The part of undici's `Dispatcher.DispatchOptions` the patch reads. */
 export interface DispatchOptions {
@@ -53,10 +55,10 @@ function parseDestination(key: string, origin: string | URL): UndiciDestination 
   const defaultPort = DEFAULT_PORTS[url.protocol];
   let found: UndiciDestination | null = null;
   if (defaultPort !== undefined) {
-    let host = url.hostname.toLowerCase();
-    if (host.charCodeAt(0) === 91 /* [ */) host = host.slice(1, -1);
-    found = { host, port: url.port === '' ? defaultPort : Number(url.port) };
+    found = { host: normalHost(url.hostname), port: url.port === '' ? defaultPort : Number(url.port) };
   }
+  // Long origins are not kept: MAX_CACHED_ORIGINS of them could hold a lot of memory.
+  if (key.length >= MAX_LABEL_LENGTH) return found;
   if (destinations.size >= MAX_CACHED_ORIGINS) destinations.clear();
   destinations.set(key, found);
   return found;

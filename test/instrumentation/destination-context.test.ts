@@ -3,6 +3,7 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { suppressTracing } from '@opentelemetry/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BreakerRegistry } from '../../src/breaker/registry.js';
+import { boundedLabel, MAX_LABEL_LENGTH } from '../../src/common/bounded-label.js';
 import { resolveConfig } from '../../src/config/resolve.js';
 import type { BreakwaterInstrumentationConfig } from '../../src/instrumentation/types.js';
 import { DestinationContext } from '../../src/instrumentation/destination-context.js';
@@ -35,6 +36,27 @@ describe('DestinationContext', () => {
     expect(v6.name).toBe('[::1]:8080');
     expect(ctx.breakerFor('::1', 8080)).toBe(v6);
     expect(registry.size).toBe(2);
+  });
+
+  it('bounds names and server.address built from long hosts and gRPC targets; patterns still see the whole host', () => {
+    const long = `${'a'.repeat(70_000)}.example.com`;
+    const { registry, ctx } = destinations({ excludeHosts: [`${'b'.repeat(300)}.example.com`], destinations: { '*.example.com': { failureThreshold: 2 } } });
+    const http = ctx.breakerFor(long.toUpperCase(), 443)!;
+    expect(http.name).toHaveLength(MAX_LABEL_LENGTH);
+    expect(http.name).toBe(boundedLabel(`${long}:443`));
+    expect(http.attributes).toEqual({ 'server.address': boundedLabel(long), 'server.port': 443 });
+    expect(ctx.breakerFor(long, 443)).toBe(http);
+    expect(ctx.breakerFor(`${long}x`, 443)).not.toBe(http);
+    expect(ctx.breakerFor(`${'b'.repeat(300)}.example.com`, 80)).toBeUndefined();
+    let n = 0;
+    while (http.state === 'closed' && n < 10) { http.tryAcquire()!.failure(new Error('x')); n++; }
+    expect(n).toBe(2); // the *.example.com override matched the full host
+
+    const grpc = ctx.breakerForTarget(`${long}:50051`)!;
+    expect(grpc.name).toBe(boundedLabel(`${long}:50051`));
+    expect(grpc.attributes).toEqual({ 'server.address': boundedLabel(long), 'server.port': 50051 });
+    expect(ctx.breakerForTarget(`${long}:50051`)).toBe(grpc);
+    expect(registry.size).toBe(3);
   });
 
   it('answers each request from the registry: the same breaker, the disabled and suppressed cases still checked every time', () => {

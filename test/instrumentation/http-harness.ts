@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import type { InstrumentationNodeModuleDefinition } from '@opentelemetry/instrumentation';
 import type { CircuitBreaker } from '../../src/breaker/circuit-breaker.js';
 import type { CircuitBreakerOptions } from '../../src/breaker/types.js';
-import { normalHost } from '../../src/instrumentation/destination-context.js';
+import { normalHost } from '../../src/common/host-port.js';
 import { httpModuleDefinitions } from '../../src/instrumentation/http.js';
 import type { TestServer } from './servers.js';
 import { keyOf, testClientContext, type ManualClock, type MutableClientContext } from './test-context.js';
