@@ -212,7 +212,12 @@ export class CircuitBreaker {
     if (options !== undefined || o.callTimeoutMs !== undefined || o.retry !== undefined) {
       return this.#executeWithOptions(fn, options);
     }
-    if (this.#timed) return this.#executeTimed(fn);
+    if (this.#timed) {
+      const start = this.#timedStart();
+      const ticket = this.#admit();
+      if (ticket === REJECTED) return rejectSoon(this.openError());
+      return this.#executeTimed(fn, ticket, start === start ? start : this.#options.timer.now());
+    }
     const ticket = this.#admit();
     if (ticket === REJECTED) return rejectSoon(this.openError());
     let pending: T | Promise<T>;
@@ -234,11 +239,22 @@ export class CircuitBreaker {
       const ticket = this.#admit();
       return ticket === REJECTED ? undefined : new BreakerPermit(this, ticket, NaN, UNTRACKED);
     }
-    const start = this.#options.timer.now();
-    this.#countOverdue(start);
+    let start = this.#timedStart();
     const ticket = this.#admit();
     if (ticket === REJECTED) return undefined;
+    if (start !== start) start = this.#options.timer.now();
     return new BreakerPermit(this, ticket, start, this.#track(ticket, start));
+  }
+
+  /**
+   * Before admitting a timed call: its start time, when the breaker is closed (and then counts the
+   * calls in flight for too long first); NaN otherwise, so that a rejection reads no clock.
+   */
+  #timedStart(): number {
+    if (this.#state !== 'closed') return NaN;
+    const start = this.#options.timer.now();
+    this.#countOverdue(start);
+    return start;
   }
 
   /** Opens the breaker until `reset()`, whatever the time says. */
@@ -314,11 +330,7 @@ export class CircuitBreaker {
   }
 
   /** execute() when durations are measured (slow-call rule, or success/failure listeners). */
-  async #executeTimed<T>(fn: (signal: AbortSignal | undefined) => T | Promise<T>): Promise<T> {
-    const start = this.#options.timer.now();
-    this.#countOverdue(start);
-    const ticket = this.#admit();
-    if (ticket === REJECTED) throw this.openError();
+  async #executeTimed<T>(fn: (signal: AbortSignal | undefined) => T | Promise<T>, ticket: number, start: number): Promise<T> {
     const seq = this.#track(ticket, start);
     let value: T;
     try {
@@ -375,14 +387,14 @@ export class CircuitBreaker {
     // An already aborted call never reaches the breaker: nothing to count.
     signal?.throwIfAborted();
 
-    const start = this.#timed ? o.timer.now() : NaN;
-    if (start === start) this.#countOverdue(start);
+    let start = this.#timed ? this.#timedStart() : NaN;
     const ticket = this.#admit();
     if (ticket === REJECTED) {
       const err = this.openError();
       if (fallback !== undefined) return fallback(err);
       throw err;
     }
+    if (this.#timed && start !== start) start = o.timer.now();
     const seq = start === start ? this.#track(ticket, start) : UNTRACKED;
     let value: T;
     try {
