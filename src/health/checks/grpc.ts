@@ -59,6 +59,7 @@ export function grpcHealthCheck(options: GrpcHealthCheckOptions): CheckRegistrat
       let streamFailure: unknown;
       const socket = socketFor();
       const session: ClientHttp2Session = connect(origin, { createConnection: () => socket });
+      session.unref(); // a background run never holds the process; an awaited runAll() does, by its timer
       const onAbort = (): void => {
         failure ??= signal.reason;
         session.destroy();

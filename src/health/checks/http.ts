@@ -52,6 +52,8 @@ export function httpCheck(options: HttpCheckOptions): CheckRegistration {
       const req = context.with(suppressTracing(context.active()), () =>
         send(url, { ...tls, method, headers: { ...headers }, agent: false, signal }),
       );
+      // Unref'd like the manager's timers: a background run never holds the process (an awaited runAll() does, by its timer).
+      req.once('socket', (socket) => socket.unref());
       req.once('response', (res) => {
         const status = res.statusCode ?? 0;
         const ok = expected[status] === 1;

@@ -27,6 +27,7 @@ export function tcpCheck(options: TcpCheckOptions): CheckRegistration {
       let connected = false;
       let failure: unknown;
       const socket = connect({ host, port, signal });
+      socket.unref(); // a background run never holds the process; an awaited runAll() does, by its timer
       socket.once('connect', () => {
         connected = true;
         socket.destroy();

@@ -6,7 +6,9 @@ import type { CheckResult } from '../../../src/health/check-types.js';
 import { grpcHealthCheck } from '../../../src/health/checks/grpc.js';
 import { encodeResponse } from '../../../src/health/grpc-health-codec.js';
 import { HealthCheckManager } from '../../../src/health/manager.js';
-import { manualTimers, openSockets, refusedPort, silentServer, track, withRuns, type TrackedServer } from './loopback.js';
+import { countUnrefdSockets, manualTimers, openSockets, refusedPort, silentServer, track, withRuns, type TrackedServer } from './loopback.js';
+
+const sockets = countUnrefdSockets();
 
 function runCheck(registration: { check: (signal: AbortSignal) => unknown }, signal = new AbortController().signal): Promise<CheckResult> {
   return Promise.resolve(registration.check(signal)) as Promise<CheckResult>;
@@ -33,9 +35,11 @@ describe('grpcHealthCheck: connections and handles', () => {
   it('a healthy run closes its HTTP/2 session before it settles', async () => {
     const server = await handMade(serving);
     try {
-      const sockets = openSockets() - server.open;
+      const clients = openSockets() - server.open;
+      const unrefs = sockets.unrefs();
       expect(await runCheck(grpcHealthCheck({ name: 'orders', target: server.target }))).toEqual({ status: 'healthy', message: 'SERVING' });
-      expect(openSockets() - server.open).toBe(sockets);
+      expect(openSockets() - server.open).toBe(clients);
+      expect(sockets.unrefs()).toBeGreaterThan(unrefs); // a background run does not hold the process
     } finally {
       await server.close();
     }
@@ -45,10 +49,10 @@ describe('grpcHealthCheck: connections and handles', () => {
     const port = await refusedPort();
     const health = new HealthCheckManager();
     health.register(grpcHealthCheck({ name: 'orders', target: `127.0.0.1:${port}` }));
-    const sockets = openSockets();
+    const before = openSockets();
     const { components } = await health.runAll();
     expect(components.orders).toMatchObject({ status: 'unhealthy', message: 'gRPC health call failed: connection refused (ECONNREFUSED)' });
-    expect(openSockets()).toBe(sockets);
+    expect(openSockets()).toBe(before);
   });
 
   it('a server that never answers the call: the timeout destroys the session, no socket is left', async () => {
@@ -58,13 +62,13 @@ describe('grpcHealthCheck: connections and handles', () => {
     const { registration, runs } = withRuns(grpcHealthCheck({ name: 'orders', target: server.target }));
     health.register(registration);
     try {
-      const sockets = openSockets() - server.open;
+      const clients = openSockets() - server.open;
       const round = health.runAll();
       await server.accepted();
       timers.fireAll();
       expect((await round).components.orders).toMatchObject({ status: 'unhealthy', message: 'timed out after 1000 ms' });
       expect(await runs[0]).toBeInstanceOf(Error);
-      expect(openSockets() - server.open).toBe(sockets);
+      expect(openSockets() - server.open).toBe(clients);
     } finally {
       await health.stop();
       await server.close();
@@ -74,13 +78,13 @@ describe('grpcHealthCheck: connections and handles', () => {
   it('a server that never speaks HTTP/2: an abort ends the session, no socket is left', async () => {
     const server = await silentServer();
     try {
-      const sockets = openSockets() - server.open;
+      const clients = openSockets() - server.open;
       const controller = new AbortController();
       const run = runCheck(grpcHealthCheck({ name: 'orders', target: `127.0.0.1:${server.port}` }), controller.signal);
       await server.accepted();
       controller.abort(new Error('timed out after 1000 ms'));
       await expect(run).rejects.toThrow('gRPC health call failed');
-      expect(openSockets() - server.open).toBe(sockets);
+      expect(openSockets() - server.open).toBe(clients);
     } finally {
       await server.close();
     }

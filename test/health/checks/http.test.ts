@@ -7,7 +7,9 @@ import { httpCheck } from '../../../src/health/checks/http.js';
 import { HealthCheckManager } from '../../../src/health/manager.js';
 import { BreakwaterInstrumentation } from '../../../src/instrumentation/instrumentation.js';
 import { startTestServer, testTls, type TestServer } from '../../instrumentation/servers.js';
-import { manualTimers, openSockets, openTimers, refusedPort, track, withRuns } from './loopback.js';
+import { countUnrefdSockets, manualTimers, openSockets, refusedPort, track, withRuns } from './loopback.js';
+
+const sockets = countUnrefdSockets();
 
 let server: TestServer;
 beforeAll(async () => {
@@ -23,12 +25,14 @@ function runCheck(registration: { check: (signal: AbortSignal) => unknown }, sig
 describe('httpCheck', () => {
   it('is healthy on an expected status, and its socket is closed when the run settles', async () => {
     server.recover();
-    const sockets = openSockets() - server.open; // the client ends open now
+    const clients = openSockets() - server.open;
+    const unrefs = sockets.unrefs();
     const result = await runCheck(httpCheck({ name: 'api', url: `${server.origin}/healthz` }));
     expect(result).toEqual({ status: 'healthy', message: 'HTTP 200', details: { status_code: 200 } });
     expect(server.seen.at(-1)).toMatchObject({ method: 'GET', url: '/healthz' });
     // Only the server's end may still be open: the client's is gone.
-    expect(openSockets() - server.open).toBe(sockets);
+    expect(openSockets() - server.open).toBe(clients);
+    expect(sockets.unrefs()).toBe(unrefs + 1); // a background run does not hold the process
   });
 
   it('is unhealthy on another status, naming it and the expected set; expectStatus changes the set', async () => {
@@ -58,10 +62,10 @@ describe('httpCheck', () => {
       }),
     );
     try {
-      const sockets = openSockets() - endless.open;
+      const clients = openSockets() - endless.open;
       const result = await runCheck(httpCheck({ name: 'api', url: `http://127.0.0.1:${endless.port}/` }));
       expect(result.status).toBe('healthy');
-      expect(openSockets() - endless.open).toBe(sockets);
+      expect(openSockets() - endless.open).toBe(clients);
     } finally {
       await endless.close();
     }
@@ -71,31 +75,30 @@ describe('httpCheck', () => {
     const port = await refusedPort();
     const health = new HealthCheckManager();
     health.register(httpCheck({ name: 'api', url: `http://127.0.0.1:${port}/` }));
-    const sockets = openSockets();
+    const before = openSockets();
     const { components } = await health.runAll();
-    expect(openSockets()).toBe(sockets);
+    expect(openSockets()).toBe(before);
     expect(components.api).toMatchObject({ status: 'unhealthy', message: 'request failed: connection refused (ECONNREFUSED)' });
     expect(components.api!.message).not.toContain('127.0.0.1');
     expect(components.api!.message).not.toContain(String(port));
   });
 
-  it('a hanging server: the timeout aborts the request, the socket is closed and no timer is left', async () => {
+  it('a hanging server: the timeout aborts the request, the socket is closed and no timer is left behind', async () => {
     server.hang();
     const timers = manualTimers();
     const health = new HealthCheckManager({ timers: timers.timers, timeoutMs: 1_000 });
     const { registration, runs } = withRuns(httpCheck({ name: 'api', url: server.origin }));
     health.register(registration);
-    const sockets = openSockets() - server.open; // the client ends open now
-    const liveTimers = openTimers();
+    const clients = openSockets() - server.open;
     const requests = server.requests;
     const round = health.runAll();
     await server.waitForRequests(requests + 1);
-    expect(openSockets() - server.open).toBe(sockets + 1); // the hung request's
+    expect(openSockets() - server.open).toBe(clients + 1); // the hung request's
     timers.fireAll();
     expect((await round).components.api).toMatchObject({ status: 'unhealthy', message: 'timed out after 1000 ms' });
     expect(await runs[0]).toBeInstanceOf(Error); // the run itself ended, aborted
-    expect(openSockets() - server.open).toBe(sockets);
-    expect(openTimers()).toBe(liveTimers);
+    expect(openSockets() - server.open).toBe(clients);
+    expect(timers.pending).toBe(0); // the check sets no timer of its own; the manager's was cleared
     await health.stop();
     server.recover();
   });
@@ -105,13 +108,13 @@ describe('httpCheck', () => {
     const health = new HealthCheckManager({ timeoutMs: 60_000 });
     const { registration, runs } = withRuns(httpCheck({ name: 'api', url: server.origin }));
     health.register(registration);
-    const sockets = openSockets() - server.open; // the client ends open now
+    const clients = openSockets() - server.open;
     const requests = server.requests;
     void health.start();
     await server.waitForRequests(requests + 1);
     await health.stop();
     await runs[0];
-    expect(openSockets() - server.open).toBe(sockets);
+    expect(openSockets() - server.open).toBe(clients);
     server.recover();
   });
 

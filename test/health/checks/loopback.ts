@@ -5,15 +5,29 @@
  */
 import net from 'node:net';
 import type { AddressInfo, Socket } from 'node:net';
+import { afterAll, beforeAll, vi } from 'vitest';
 import type { CheckRegistration, HealthTimers } from '../../../src/health/check-types.js';
+
+/**
+ * Call at the top of a test file. The checks unref their sockets (a background run must not hold
+ * the process), which hides them from process.getActiveResourcesInfo(); with Socket#unref() made a
+ * no-op for the file, every open socket is counted by openSockets(). `unrefs()` counts the calls,
+ * so a test can still assert that the check makes them.
+ */
+export function countUnrefdSockets(): { unrefs(): number } {
+  let spy: ReturnType<typeof vi.spyOn> | undefined;
+  beforeAll(() => {
+    spy = vi.spyOn(net.Socket.prototype, 'unref').mockImplementation(function (this: Socket) {
+      return this;
+    });
+  });
+  afterAll(() => spy?.mockRestore());
+  return { unrefs: () => spy?.mock.calls.length ?? 0 };
+}
 
 /** TCP sockets the process holds open now: both ends of an in-process loopback connection count. */
 export function openSockets(): number {
   return process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap').length;
-}
-
-export function openTimers(): number {
-  return process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
 }
 
 /** A port that refuses connections: bound, then closed again. */
