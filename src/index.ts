@@ -37,7 +37,7 @@ export type { DependencyCheckOptions } from './health/checks/dependency.js';
 export { grpcHealthDefinition } from './health/grpc-health-service.js';
 export type { GrpcHealthService, GrpcHealthServiceOptions, HealthCheckRequest, HealthCheckResponse, HealthListRequest, HealthListResponse, ServingStatus } from './health/grpc-health-service.js';
 export type { HealthRequestHandler, ServeOptions } from './health/http-endpoint.js';
-export type { HealthReport, ComponentReport, HealthJsonReport, HealthJsonCheck } from './health/report.js';
+export type { HealthReport, ComponentReport, HealthJsonReport, HealthJsonCheck, HealthJsonComponentType } from './health/report.js';
 export type {
   CheckCompleteEvent,
   CheckFunction,
