@@ -6,6 +6,7 @@ import type { CheckResult } from '../../../src/health/check-types.js';
 import { httpCheck } from '../../../src/health/checks/http.js';
 import { HealthCheckManager } from '../../../src/health/manager.js';
 import { BreakwaterInstrumentation } from '../../../src/instrumentation/instrumentation.js';
+import { settle } from '../../instrumentation/http-calls.js';
 import { startTestServer, testTls, type TestServer } from '../../instrumentation/servers.js';
 import { countUnrefdSockets, manualTimers, openSockets, refusedPort, track, withRuns } from './loopback.js';
 
@@ -137,6 +138,9 @@ describe('httpCheck', () => {
       server.recover();
       expect((await runCheck(httpCheck({ name: 'api', url: server.origin }))).status).toBe('healthy');
       expect(inst.registry.peek(`127.0.0.1:${server.port}`)).toBeUndefined();
+      // ...while the application's own request to the same destination is protected.
+      expect((await settle(http.get(server.origin))).status).toBe(200);
+      expect(inst.registry.peek(`127.0.0.1:${server.port}`)?.metrics.successfulCalls).toBe(1);
     } finally {
       inst.disable();
       context.disable();
