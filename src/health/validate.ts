@@ -67,7 +67,7 @@ function show(value: unknown): string {
   }
 }
 
-function fail(where: string, option: string, rule: string, value: unknown): never {
+export function fail(where: string, option: string, rule: string, value: unknown): never {
   throw new TypeError(`${where}: option "${option}" must be ${rule}, got ${show(value)}`);
 }
 
@@ -175,8 +175,8 @@ function groups(where: string, value: unknown): readonly string[] {
 
 const NAME = /^[^\s]+$/;
 
-export function checkSettings(registration: CheckRegistration, manager: ManagerSettings): CheckSettings {
-  const where = 'HealthCheckManager.register()';
+/** `where` names the caller in errors: a ready-made check validates its registration when it is made. */
+export function checkSettings(registration: CheckRegistration, manager: ManagerSettings, where = 'HealthCheckManager.register()'): CheckSettings {
   if (typeof registration !== 'object' || registration === null) fail(where, 'registration', 'an object', registration);
   const r = registration;
   if (typeof r.name !== 'string' || !NAME.test(r.name)) fail(where, 'name', 'a non-empty string without spaces', r.name);
