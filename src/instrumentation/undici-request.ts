@@ -3,7 +3,8 @@
  * request goes, whether it may be sent again, and one response header. Pure: no undici import
  * (breakwater works with Node's bundled undici and whichever `undici` package the application has).
  */
-import { OptionChecker, resolveRetry, type ResolvedRetry } from '../breaker/options.js';
+import { resolveRetry, type ResolvedRetry } from '../breaker/options.js';
+import { OptionChecker } from '../common/option-checker.js';
 import type { RetryOptions } from '../breaker/types.js';
 
 /** The part of undici's `Dispatcher.DispatchOptions` the patch reads. */
