@@ -39,12 +39,12 @@ export function configFromEnv(env: Env, warn: (message: string) => void): EnvSet
 
   // Each setting is checked alone with the same validation as the constructor, so one bad value
   // never takes the good ones down with it; the warning says what the constructor would have.
-  const accept = (variable: string, patch: BreakwaterInstrumentationConfig): boolean => {
+  const accept = (variable: string, patch: BreakwaterInstrumentationConfig, expected?: string): boolean => {
     try {
       resolveConfig(patch);
       return true;
     } catch (err) {
-      rejectValue(variable, env[variable]!, err instanceof ConfigError ? err.expected : String(err));
+      rejectValue(variable, env[variable]!, expected ?? (err instanceof ConfigError ? err.expected : String(err)));
       return false;
     }
   };
@@ -98,7 +98,7 @@ export function configFromEnv(env: Env, warn: (message: string) => void): EnvSet
   const instrument = value(env, 'BREAKWATER_INSTRUMENT');
   if (instrument !== undefined) {
     const clients = instrument.trim().toLowerCase() === 'none' ? [] : list(instrument.toLowerCase());
-    if (accept('BREAKWATER_INSTRUMENT', { instrument: clients as never })) {
+    if (accept('BREAKWATER_INSTRUMENT', { instrument: clients as never }, "a list of http, fetch, grpc (or 'none')")) {
       config.instrument = clients as BreakwaterInstrumentationConfig['instrument'];
     }
   }

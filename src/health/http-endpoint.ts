@@ -1,6 +1,6 @@
-import { OptionChecker } from '../common/option-checker.js';
 import { diag } from '@opentelemetry/api';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { OptionChecker } from '../common/option-checker.js';
 import type { CheckState, ShowDetails } from './check-types.js';
 import { mayShowDetails, withholdDetails } from './disclosure.js';
 import { designReport, healthJsonReport, httpStatusOf, type HealthSnapshot } from './report.js';

@@ -1,7 +1,7 @@
-import { OptionChecker } from '../common/option-checker.js';
 import { diag } from '@opentelemetry/api';
 import type { Server } from 'node:http';
 import { Listeners } from '../breaker/listeners.js';
+import { OptionChecker } from '../common/option-checker.js';
 import type {
   CheckRegistration,
   CheckState,

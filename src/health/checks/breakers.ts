@@ -1,7 +1,7 @@
-import { OptionChecker } from '../../common/option-checker.js';
 import type { CircuitBreaker } from '../../breaker/circuit-breaker.js';
 import { defaultRegistry, type BreakerRegistry } from '../../breaker/registry.js';
 import type { CircuitState } from '../../breaker/types.js';
+import { OptionChecker } from '../../common/option-checker.js';
 import type { CheckRegistration, CheckResult, HealthStatus } from '../check-types.js';
 
 /**
