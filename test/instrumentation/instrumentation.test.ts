@@ -225,6 +225,14 @@ describe('BreakwaterInstrumentation', () => {
     inst.setConfig({ breaker: { failureThreshold: 2 } });
     expect(trip('third.example.com')).toBe(2);
     expect(inst.getConfig()).toEqual({ enabled: true, breaker: { failureThreshold: 2 }, maxBreakers: 10, instrument });
+    const warnings: string[] = [];
+    (inst as unknown as { _diag: { warn(m: string): void } })._diag = { warn: (m) => warnings.push(m) };
+    inst.setConfig({ maxBreakers: 99, instrument });
+    expect(inst.getConfig().maxBreakers).toBe(10);
+    expect(inst.registry.maxBreakers).toBe(10);
+    expect(warnings).toEqual(['breakwater: setConfig(): "maxBreakers" is read at construction only; its first value stays in force']);
+    expect(() => inst.setConfig({ breaker: { openTimeoutMs: 0 } })).toThrow(ConfigError);
+    expect(inst.getConfig().breaker).toBeUndefined(); // a refused config changes nothing
   });
 
   it('is named breakwater with the package version and exposes a read-only registry', async () => {
