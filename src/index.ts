@@ -61,7 +61,7 @@ export { BreakwaterInstrumentation } from './instrumentation/instrumentation.js'
 export { HttpStatusError } from './instrumentation/http-outcome.js';
 export type { AutoBreakerOptions, BreakwaterInstrumentationConfig, InstrumentedClient } from './instrumentation/types.js';
 export type { HostPattern } from './config/host-patterns.js';
-export { ConfigError } from './config/errors.js';
+export { ConfigError } from './common/config-error.js';
 export { breakwaterViews } from './telemetry/views.js';
 export type { BreakwaterViewsOptions } from './telemetry/views.js';
 export type { MetricSource, StopObserving } from './telemetry/types.js';

@@ -4,6 +4,7 @@ import { request as httpsRequest, type RequestOptions as HttpsRequestOptions } f
 import { parseHttpFailureStatus } from '../../config/http-status.js';
 import { suppressTracing } from '../../instrumentation/tracing-suppressed.js';
 import type { CheckRegistration, CheckResult } from '../check-types.js';
+import { OptionChecker } from '../../common/option-checker.js';
 import { fail } from '../validate.js';
 import { dependencyRegistration, failureError, optionsObject, type DependencyCheckOptions } from './dependency.js';
 
@@ -93,9 +94,9 @@ function statusSet(spec: unknown): Uint8Array {
   const rule = "HTTP statuses (100-599) or ranges like '200-299', comma separated, or an array of statuses";
   let table: Uint8Array;
   try {
-    table = parseHttpFailureStatus(spec as string | readonly number[], 'expectStatus');
+    table = parseHttpFailureStatus(spec as string | readonly number[], new OptionChecker(WHERE), 'expectStatus');
   } catch {
-    fail(WHERE, 'expectStatus', rule, spec);
+    fail(WHERE, 'expectStatus', rule, spec); // the rule of a status set, not of failure statuses
   }
   if (!table.includes(1)) fail(WHERE, 'expectStatus', rule, spec);
   return table;
