@@ -158,7 +158,7 @@ describe('httpCheck', () => {
     expect(() => httpCheck({ name: 'api', url, method: 'POST' as 'GET' })).toThrow(`httpCheck(): option "method" must be 'GET' or 'HEAD', got "POST"`);
     expect(() => httpCheck({ name: 'api', url, headers: { a: 1 as unknown as string } })).toThrow('option "headers"');
     expect(() => httpCheck({ url } as never)).toThrow('httpCheck(): option "name" must be a non-empty string without spaces, got undefined');
-    expect(() => httpCheck({ name: 'api', url, timeoutMs: -1 })).toThrow('httpCheck(): option "timeoutMs" must be a number of milliseconds > 0 and at most 2147483647 (about 24.8 days, the longest delay Node's timers honour), got -1');
+    expect(() => httpCheck({ name: 'api', url, timeoutMs: -1 })).toThrow(/httpCheck\(\): option "timeoutMs" must be a number of milliseconds > 0 and at most 2147483647 .*, got -1$/);
     expect(() => httpCheck({ name: 'api', url, groups: ['a b'] })).toThrow('httpCheck(): option "groups[0]"');
     expect(() => httpCheck(undefined as never)).toThrow('httpCheck(): option "options" must be an object, got undefined');
   });
