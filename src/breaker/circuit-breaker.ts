@@ -1,3 +1,4 @@
+import { nextTurn, rejectionOverBudget } from '../common/rejection-turns.js';
 import { backoffMs } from './backoff.js';
 import { runAttempt, sleep } from './call-runner.js';
 import { createOpenError, type CircuitOpenError, SlowCallError } from './errors.js';
@@ -94,8 +95,11 @@ const rethrow = (err: unknown): never => {
 /**
  * A promise rejected with `err` one microtask from now. By then the caller has attached its
  * handler, which spares Node's unhandled-rejection bookkeeping (about 300 ns per rejection).
+ * Past this turn's rejection budget it rejects on setImmediate instead, so a caller retrying in a
+ * tight loop cannot starve timers and I/O (see rejection-turns.ts).
  */
 function rejectSoon<T>(err: unknown): Promise<T> {
+  if (rejectionOverBudget()) return new Promise<T>((_, reject) => setImmediate(reject, err));
   return Promise.resolve(err).then(rethrow);
 }
 
@@ -349,6 +353,7 @@ export class CircuitBreaker {
     const ticket = this.#admit();
     if (ticket === REJECTED) {
       const err = this.openError();
+      if (rejectionOverBudget()) await nextTurn();
       if (fallback !== undefined) return fallback(err);
       throw err;
     }
