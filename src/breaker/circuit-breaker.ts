@@ -99,8 +99,13 @@ const rethrow = (err: unknown): never => {
  * tight loop cannot starve timers and I/O (see rejection-turns.ts).
  */
 function rejectSoon<T>(err: unknown): Promise<T> {
-  if (rejectionOverBudget()) return new Promise<T>((_, reject) => setImmediate(reject, err));
+  if (rejectionOverBudget()) return rejectNextTurn(err);
   return Promise.resolve(err).then(rethrow);
+}
+
+// Apart from rejectSoon(): a closure over `err` there would cost every rejection a context object.
+function rejectNextTurn<T>(err: unknown): Promise<T> {
+  return new Promise<T>((_, reject) => setImmediate(reject, err));
 }
 
 export class CircuitBreaker {

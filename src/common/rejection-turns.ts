@@ -21,21 +21,21 @@ function newTurn(): void {
 
 /**
  * Counts one rejection about to be delivered; true when this turn has used its budget and the
- * rejection must be deferred with setImmediate (or deferRejection()).
+ * rejection must wait for setImmediate (deliverRejection() does both).
  */
 export function rejectionOverBudget(): boolean {
   if (!resetPending) {
-    // One immediate per turn that rejects anything (not per rejection); it runs before any
-    // rejection deferred in the same turn, so those start the next turn's count afresh.
+    // One immediate per turn that rejects anything (not per rejection), run before the rejections
+    // deferred after it. Not unref()ed: that would let poll block and merge the next I/O's rejections in.
     resetPending = true;
-    setImmediate(newTurn).unref();
+    setImmediate(newTurn);
   }
   return ++delivered > REJECTIONS_PER_TURN;
 }
 
 /**
- * Calls `deliver(arg)` now, or on setImmediate when this turn has used its budget. Not unref()ed:
- * a deferred rejection stands for a call someone awaits, as a refused connection would.
+ * Calls `deliver(a, b)` now, or on setImmediate when this turn has used its budget. The deferred
+ * call keeps the process alive, as the refused connection it stands for would.
  */
 export function deliverRejection<A, B>(deliver: (a: A, b: B) => void, a: A, b: B): void {
   if (rejectionOverBudget()) setImmediate(deliver, a, b);
