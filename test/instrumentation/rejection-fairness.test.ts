@@ -32,7 +32,7 @@ async function loop(client: string): Promise<LoopResult> {
 
 beforeAll(() => assertBuilt());
 
-describe('a tight retry loop against an open breaker leaves room for timers', () => {
+describe('a tight retry loop against an open breaker leaves room for timers and I/O', () => {
   it.each([
     ['http', 'ECONNREFUSED'],
     ['fetch', 'ECONNREFUSED'],
