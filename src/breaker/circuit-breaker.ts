@@ -1,3 +1,4 @@
+import { nextTurn, rejectionOverBudget } from '../common/rejection-turns.js';
 import { backoffMs } from './backoff.js';
 import { runAttempt, sleep } from './call-runner.js';
 import { createOpenError, type CircuitOpenError, SlowCallError } from './errors.js';
@@ -101,9 +102,17 @@ const rethrow = (err: unknown): never => {
 /**
  * A promise rejected with `err` one microtask from now. By then the caller has attached its
  * handler, which spares Node's unhandled-rejection bookkeeping (about 300 ns per rejection).
+ * Past this turn's rejection budget it rejects on setImmediate instead, so a caller retrying in a
+ * tight loop cannot starve timers and I/O (see rejection-turns.ts).
  */
 function rejectSoon<T>(err: unknown): Promise<T> {
+  if (rejectionOverBudget()) return rejectNextTurn(err);
   return Promise.resolve(err).then(rethrow);
+}
+
+// Apart from rejectSoon(): a closure over `err` there would cost every rejection a context object.
+function rejectNextTurn<T>(err: unknown): Promise<T> {
+  return new Promise<T>((_, reject) => setImmediate(reject, err));
 }
 
 export class CircuitBreaker {
@@ -394,6 +403,7 @@ export class CircuitBreaker {
     const ticket = this.#admit();
     if (ticket === REJECTED) {
       const err = this.openError();
+      if (rejectionOverBudget()) await nextTurn();
       if (fallback !== undefined) return fallback(err);
       throw err;
     }

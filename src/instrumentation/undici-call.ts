@@ -23,6 +23,7 @@
 import type { CircuitBreaker } from '../breaker/circuit-breaker.js';
 import { backoffMs } from '../breaker/backoff.js';
 import { CallTimeoutError } from '../breaker/errors.js';
+import { deliverRejection } from '../common/rejection-turns.js';
 import type { Permit } from '../breaker/types.js';
 import type { ClientContext } from './client-context.js';
 import { abandonedIsFailure, abandonError } from './abandoned-call.js';
@@ -89,16 +90,27 @@ export function isModernHandler(handler: object): handler is ModernHandler {
   return typeof (handler as ModernHandler).onRequestStart === 'function';
 }
 
-/** Answers a dispatch that the breaker did not permit, the way a dispatcher answers a failed one. */
+/**
+ * Answers a dispatch that the breaker did not permit, the way a dispatcher answers a failed one;
+ * past this turn's rejection budget, on setImmediate, so a tight retry loop leaves room for timers
+ * and I/O. A handler that cannot take an error gets the throw at once, as before.
+ */
 export function rejectDispatch(handler: object, err: Error): void {
   if (isModernHandler(handler)) {
     if (typeof handler.onResponseError !== 'function') throw err;
-    handler.onResponseError(null, err);
+    deliverRejection(modernError, handler, err);
   } else {
-    const legacy = handler as LegacyHandler;
-    if (typeof legacy.onError !== 'function') throw err;
-    legacy.onError(err);
+    if (typeof (handler as LegacyHandler).onError !== 'function') throw err;
+    deliverRejection(legacyError, handler as LegacyHandler, err);
   }
+}
+
+function modernError(handler: ModernHandler, err: Error): void {
+  handler.onResponseError!(null, err);
+}
+
+function legacyError(handler: LegacyHandler, err: Error): void {
+  handler.onError!(err);
 }
 
 abstract class ProtectedCall {
