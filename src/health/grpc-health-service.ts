@@ -1,4 +1,4 @@
-import { diag } from '@opentelemetry/api';
+import { diag } from '../common/diag.js';
 import type { HealthStatus } from './check-types.js';
 import {
   decodeListRequest,

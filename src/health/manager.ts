@@ -1,4 +1,4 @@
-import { diag } from '@opentelemetry/api';
+import { diag } from '../common/diag.js';
 import type { Server } from 'node:http';
 import { Listeners } from '../breaker/listeners.js';
 import type {
