@@ -17,12 +17,14 @@ function loadedBy(specifier: string): string[] {
 }
 
 // Issue 11: `import { CircuitBreaker } from 'breakwater'` must cost no more than cockatiel's import
-// (figures in bench/README.md). What keeps it there: the entry loads only its own files.
+// (figures in bench/README.md). What keeps it there: the entry loads only its own code, in a few
+// bundled files (Node pays more per module loaded than for the code in it).
 describe('what importing an entry loads', () => {
-  it("import('breakwater') loads breakwater's own files only: no other package, no builtin", () => {
+  it("import('breakwater') loads a few bundled files of breakwater's own: no other package, no builtin", () => {
     const loaded = loadedBy('breakwater');
-    expect(loaded.length).toBeGreaterThan(10);
+    expect(loaded[0]).toBe(`file://${repo}dist/esm/index.js`);
     expect(loaded.filter((url) => !url.startsWith(`file://${repo}dist/esm/`))).toEqual([]);
+    expect(loaded.length).toBeLessThanOrEqual(4);
   });
 
   it("import('breakwater/instrumentation') is where @opentelemetry/instrumentation is loaded", () => {
