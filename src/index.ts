@@ -25,10 +25,19 @@ export { systemCheck } from './health/checks/system.js';
 export type { SystemCheckOptions, Threshold } from './health/checks/system.js';
 export { breakerCheck, breakerRegistryCheck } from './health/checks/breakers.js';
 export type { BreakerCheckOptions, BreakerRegistryCheckOptions } from './health/checks/breakers.js';
+export { httpCheck } from './health/checks/http.js';
+export type { HttpCheckOptions } from './health/checks/http.js';
+export { tcpCheck } from './health/checks/tcp.js';
+export type { TcpCheckOptions } from './health/checks/tcp.js';
+export { grpcHealthCheck } from './health/checks/grpc.js';
+export type { GrpcHealthCheckOptions } from './health/checks/grpc.js';
+export { dnsCheck } from './health/checks/dns.js';
+export type { DnsCheckOptions, DnsLookup } from './health/checks/dns.js';
+export type { DependencyCheckOptions } from './health/checks/dependency.js';
 export { grpcHealthDefinition } from './health/grpc-health-service.js';
 export type { GrpcHealthService, GrpcHealthServiceOptions, HealthCheckRequest, HealthCheckResponse, HealthListRequest, HealthListResponse, ServingStatus } from './health/grpc-health-service.js';
 export type { HealthRequestHandler, ServeOptions } from './health/http-endpoint.js';
-export type { HealthReport, ComponentReport, HealthJsonReport, HealthJsonCheck } from './health/report.js';
+export type { HealthReport, ComponentReport, HealthJsonReport, HealthJsonCheck, HealthJsonComponentType } from './health/report.js';
 export type {
   CheckCompleteEvent,
   CheckFunction,
@@ -52,7 +61,7 @@ export { observeHealth } from './telemetry/health-metrics.js';
 // @opentelemetry/instrumentation, which would make this entry many times dearer to import.
 export { HttpStatusError } from './instrumentation/http-outcome.js';
 export type { HostPattern } from './config/host-patterns.js';
-export { ConfigError } from './config/errors.js';
+export { ConfigError } from './common/config-error.js';
 export { breakwaterViews } from './telemetry/views.js';
 export type { BreakwaterViewsOptions } from './telemetry/views.js';
 export type { MetricSource, StopObserving } from './telemetry/types.js';

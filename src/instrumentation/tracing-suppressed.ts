@@ -8,3 +8,8 @@ const SUPPRESS_TRACING_KEY = createContextKey('OpenTelemetry SDK Context Key SUP
 export function isTracingSuppressed(ctx: Context): boolean {
   return ctx.getValue(SUPPRESS_TRACING_KEY) === true;
 }
+
+/** `ctx` with tracing suppressed, as core's suppressTracing() sets it: no span, and no breaker. */
+export function suppressTracing(ctx: Context): Context {
+  return ctx.setValue(SUPPRESS_TRACING_KEY, true);
+}

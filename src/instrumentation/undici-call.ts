@@ -122,6 +122,8 @@ abstract class ProtectedCall {
   private readonly startedAt = Date.now();
   /** The `callTimeoutMs` timer, cleared once the permit is settled. */
   private deadline: NodeJS.Timeout | undefined;
+  /** The failure the pending retry follows: the call's outcome if the retry is called off. */
+  private retryingAfter: unknown;
 
   constructor(setup: CallSetup) {
     this.setup = setup;
@@ -182,6 +184,7 @@ abstract class ProtectedCall {
       if (this.mayRetry(err) && (retryAfterMs === undefined || retryAfterMs <= this.setup.retry!.maxDelayMs)) {
         this.draining = true;
         this.serverWaitMs = retryAfterMs ?? 0;
+        this.retryingAfter = err;
         return false;
       }
       this.markSettled();
@@ -212,6 +215,7 @@ abstract class ProtectedCall {
     }
     try {
       if (this.mayRetry(err)) {
+        this.retryingAfter = err;
         this.retryLater();
         return false;
       }
@@ -273,9 +277,29 @@ abstract class ProtectedCall {
     // awaiting (its socket would hold the process open too), and it is bounded by maxDelayMs.
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      this.attempt++;
-      this.sendAgain();
+      // Another call may have opened the breaker during the wait: the retry is not sent.
+      if (this.setup.breaker.state === 'open') this.callOff();
+      else {
+        this.attempt++;
+        this.sendAgain();
+      }
     }, delay);
+  }
+
+  /** Ends the call instead of retrying: the last failure is its outcome, the caller gets the breaker's CircuitOpenError. */
+  private callOff(): void {
+    const { breaker, permit } = this.setup;
+    let err: Error;
+    try {
+      err = breaker.openError();
+      this.markSettled();
+      permit.failure(this.retryingAfter);
+    } catch (fault) {
+      this.internalFault(fault);
+      err = toError(this.retryingAfter);
+    }
+    this.finish();
+    this.deliverError(err);
   }
 
   private sendAgain(): void {
