@@ -1,4 +1,4 @@
-import { diag } from '../common/diag.js';
+import { diag } from '../common/otel-api.js';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { OptionChecker } from '../common/option-checker.js';
 import type { CheckState, ShowDetails } from './check-types.js';

@@ -1,5 +1,5 @@
 import type { BatchObservableResult, Meter, Observable } from '@opentelemetry/api';
-import { diag } from '../common/diag.js';
+import { diag } from '../common/otel-api.js';
 import type { HealthStatus } from '../health/check-types.js';
 import type { HealthCheckManager } from '../health/manager.js';
 import { roundScore } from '../health/scoring.js';

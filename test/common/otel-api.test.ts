@@ -1,6 +1,6 @@
 import { diag as apiDiag, DiagLogLevel, type DiagLogger } from '@opentelemetry/api';
 import { afterEach, expect, it } from 'vitest';
-import { diag } from '../../src/common/diag.js';
+import { diag } from '../../src/common/otel-api.js';
 
 afterEach(() => apiDiag.disable());
 
