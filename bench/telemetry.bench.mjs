@@ -7,7 +7,8 @@
 // the drift of a shared machine. Target: within 5 %.
 // Run with `npm run bench -- telemetry`.
 import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
-import { BreakerRegistry, BreakwaterInstrumentation } from '../dist/esm/index.js';
+import { BreakerRegistry } from '../dist/esm/index.js';
+import { BreakwaterInstrumentation } from '../dist/esm/instrumentation.js';
 import { median, rotated } from './lib.mjs';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 21);

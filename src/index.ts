@@ -57,9 +57,9 @@ export type {
   StatusChangeEvent,
 } from './health/check-types.js';
 export { observeHealth } from './telemetry/health-metrics.js';
-export { BreakwaterInstrumentation } from './instrumentation/instrumentation.js';
+// BreakwaterInstrumentation is in 'breakwater/instrumentation' (src/instrumentation.ts): it loads
+// @opentelemetry/instrumentation, which would make this entry many times dearer to import.
 export { HttpStatusError } from './instrumentation/http-outcome.js';
-export type { AutoBreakerOptions, BreakwaterInstrumentationConfig, InstrumentedClient } from './instrumentation/types.js';
 export type { HostPattern } from './config/host-patterns.js';
 export { ConfigError } from './common/config-error.js';
 export { breakwaterViews } from './telemetry/views.js';

@@ -1,4 +1,4 @@
-import { diag } from '@opentelemetry/api';
+import { diag } from '../common/otel-api.js';
 import { OptionChecker } from '../common/option-checker.js';
 import type { HealthStatus } from './check-types.js';
 import {

@@ -1,5 +1,5 @@
-import { diag } from '@opentelemetry/api';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { diag } from '../common/otel-api.js';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { OptionChecker } from '../common/option-checker.js';
 import type { CheckState, ShowDetails } from './check-types.js';
 import { mayShowDetails, withholdDetails } from './disclosure.js';
@@ -221,7 +221,9 @@ function checkServeOptions(options: ServeOptions): void {
 export function listen(handler: HealthRequestHandler, options: ServeOptions): Promise<Server> {
   checkServeOptions(options);
   const { port, host = DEFAULT_HEALTH_HOST, unref } = options;
-  const server = createServer((req, res) => handler(req, res));
+  // Fetched here, not imported: `import 'node:http'` also builds its lazy exports (undici's
+  // WebSocket among them), which would be most of what importing breakwater costs.
+  const server = process.getBuiltinModule('node:http').createServer((req, res) => handler(req, res));
   return new Promise((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException): void => {
       const where = `HealthCheckManager.serve(): cannot listen on option "port" ${port} (host ${host})`;

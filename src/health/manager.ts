@@ -1,4 +1,4 @@
-import { diag } from '@opentelemetry/api';
+import { diag } from '../common/otel-api.js';
 import type { Server } from 'node:http';
 import { Listeners } from '../breaker/listeners.js';
 import { OptionChecker } from '../common/option-checker.js';

@@ -1,5 +1,4 @@
 import type { LookupAddress } from 'node:dns';
-import { lookup as dnsLookup } from 'node:dns/promises';
 import type { CheckRegistration, CheckResult } from '../check-types.js';
 import { fail } from '../validate.js';
 import { dependencyRegistration, failureError, optionsObject, type DependencyCheckOptions } from './dependency.js';
@@ -24,7 +23,8 @@ const WHERE = 'dnsCheck()';
  */
 export function dnsCheck(options: DnsCheckOptions): CheckRegistration {
   optionsObject(WHERE, options);
-  const { hostname, family = 0, lookup = dnsLookup as DnsLookup } = options;
+  // Fetched, not imported: node:dns/promises as an ES module would weigh on every import of breakwater.
+  const { hostname, family = 0, lookup = process.getBuiltinModule('node:dns/promises').lookup as DnsLookup } = options;
   if (typeof hostname !== 'string' || hostname === '' || hostname.length > 253) fail(WHERE, 'hostname', 'a host name of 1 to 253 characters', hostname);
   if (family !== 0 && family !== 4 && family !== 6) fail(WHERE, 'family', '0, 4 or 6', family);
   if (typeof lookup !== 'function') fail(WHERE, 'lookup', 'a function', lookup);

@@ -1,6 +1,5 @@
-import { connect, constants, type ClientHttp2Session, type SecureClientSessionOptions } from 'node:http2';
-import { connect as netConnect, isIP, type Socket } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
+import type { ClientHttp2Session, SecureClientSessionOptions } from 'node:http2';
+import type { Socket } from 'node:net';
 import type { CheckRegistration, CheckResult } from '../check-types.js';
 import { decodeResponse, encodeRequest } from '../grpc-health-codec.js';
 import { fail } from '../validate.js';
@@ -45,10 +44,13 @@ export function grpcHealthCheck(options: GrpcHealthCheckOptions): CheckRegistrat
   if (typeof tls !== 'boolean' && (typeof tls !== 'object' || tls === null)) fail(WHERE, 'tls', 'a boolean or TLS options', tls);
   const tlsOptions = typeof tls === 'object' ? { ...tls } : {};
   // The socket is made here, not by http2: the run settles on its close, which comes after the session's.
-  const socketFor = (): Socket =>
-    tls === false
-      ? netConnect({ host, port })
-      : tlsConnect({ host, port, ALPNProtocols: ['h2'], servername: isIP(host) === 0 ? host : undefined, ...tlsOptions });
+  // Builtins are fetched when used, not imported: as ES modules they would weigh on every import
+  // of breakwater (bench/README.md, import cost).
+  const socketFor = (): Socket => {
+    if (tls === false) return process.getBuiltinModule('node:net').connect({ host, port });
+    const servername = process.getBuiltinModule('node:net').isIP(host) === 0 ? host : undefined;
+    return process.getBuiltinModule('node:tls').connect({ host, port, ALPNProtocols: ['h2'], servername, ...tlsOptions });
+  };
   const body = frame(encodeRequest({ service }));
 
   function check(signal: AbortSignal): Promise<CheckResult> {
@@ -58,7 +60,7 @@ export function grpcHealthCheck(options: GrpcHealthCheckOptions): CheckRegistrat
       let failure: unknown;
       let streamFailure: unknown;
       const socket = socketFor();
-      const session: ClientHttp2Session = connect(origin, { createConnection: () => socket });
+      const session: ClientHttp2Session = process.getBuiltinModule('node:http2').connect(origin, { createConnection: () => socket });
       session.unref(); // a background run never holds the process; an awaited runAll() does, by its timer
       const onAbort = (): void => {
         failure ??= signal.reason;
@@ -80,8 +82,8 @@ export function grpcHealthCheck(options: GrpcHealthCheckOptions): CheckRegistrat
       });
       const reply = new Reply();
       const stream = session.request({
-        [constants.HTTP2_HEADER_METHOD]: 'POST',
-        [constants.HTTP2_HEADER_PATH]: PATH,
+        ':method': 'POST',
+        ':path': PATH,
         'content-type': 'application/grpc',
         te: 'trailers',
       });
@@ -113,7 +115,7 @@ class Reply {
   private size = 0;
 
   headers(headers: Record<string, unknown>): void {
-    const status = headers[constants.HTTP2_HEADER_STATUS];
+    const status = headers[':status'];
     if (typeof status === 'number') this.httpStatus = status;
     const grpcStatus = headers['grpc-status'];
     if (grpcStatus !== undefined) this.grpcStatus = Number(grpcStatus);

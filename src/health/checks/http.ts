@@ -1,6 +1,5 @@
-import { context } from '@opentelemetry/api';
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest, type RequestOptions as HttpsRequestOptions } from 'node:https';
+import type { RequestOptions as HttpsRequestOptions } from 'node:https';
+import { otelApi } from '../../common/otel-api.js';
 import { parseHttpFailureStatus } from '../../config/http-status.js';
 import { suppressTracing } from '../../instrumentation/tracing-suppressed.js';
 import type { CheckRegistration, CheckResult } from '../check-types.js';
@@ -44,12 +43,15 @@ export function httpCheck(options: HttpCheckOptions): CheckRegistration {
   const tls = options.tls ?? {};
   if (typeof tls !== 'object' || tls === null) fail(WHERE, 'tls', 'an object of TLS options', tls);
   const expectedText = Array.isArray(spec) ? spec.join(',') : String(spec);
-  const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  // Fetched, not imported: importing node:http(s) as ES modules would be most of what importing
+  // breakwater costs (bench/README.md, import cost).
+  const send = process.getBuiltinModule(url.protocol === 'https:' ? 'node:https' : 'node:http').request;
 
   function check(signal: AbortSignal): Promise<CheckResult> {
     return new Promise((resolve, reject) => {
       let result: CheckResult | undefined;
       let failure: unknown;
+      const { context } = otelApi();
       const req = context.with(suppressTracing(context.active()), () =>
         send(url, { ...tls, method, headers: { ...headers }, agent: false, signal }),
       );

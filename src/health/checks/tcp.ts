@@ -1,4 +1,3 @@
-import { connect } from 'node:net';
 import type { CheckRegistration, CheckResult } from '../check-types.js';
 import { fail } from '../validate.js';
 import { dependencyRegistration, failureError, optionsObject, type DependencyCheckOptions } from './dependency.js';
@@ -26,7 +25,8 @@ export function tcpCheck(options: TcpCheckOptions): CheckRegistration {
     return new Promise((resolve, reject) => {
       let connected = false;
       let failure: unknown;
-      const socket = connect({ host, port, signal });
+      // Fetched, not imported: node:net as an ES module would weigh on every import of breakwater.
+      const socket = process.getBuiltinModule('node:net').connect({ host, port, signal });
       socket.unref(); // a background run never holds the process; an awaited runAll() does, by its timer
       socket.once('connect', () => {
         connected = true;
