@@ -57,8 +57,35 @@ export type {
   StatusChangeEvent,
 } from './health/check-types.js';
 export { observeHealth } from './telemetry/health-metrics.js';
-// BreakwaterInstrumentation is in 'breakwater/instrumentation' (src/instrumentation.ts): it loads
-// @opentelemetry/instrumentation, which would make this entry many times dearer to import.
+// BreakwaterInstrumentation lives in 'breakwater/instrumentation' (src/instrumentation.ts): it loads
+// @opentelemetry/instrumentation, which would make this entry many times dearer to import. The
+// name exported here (the public API names it from 'breakwater') is a stand-in that loads the real
+// class on first use — `new`, `instanceof`, `extends`, a static — from the built package, next to
+// this file; so `import { CircuitBreaker } from 'breakwater'` pays nothing for it.
+type InstrumentationClass = typeof import('./instrumentation/instrumentation.js').BreakwaterInstrumentation;
+let instrumentationClass: InstrumentationClass | undefined;
+function loadInstrumentation(): InstrumentationClass {
+  if (instrumentationClass === undefined) {
+    const { createRequire } = process.getBuiltinModule('node:module');
+    // require() of an ES module (Node >= 22.12) shares the loader's cache: the one copy `import` gets.
+    const entry = createRequire(import.meta.url)('./instrumentation.js') as { BreakwaterInstrumentation: InstrumentationClass };
+    instrumentationClass = entry.BreakwaterInstrumentation;
+  }
+  return instrumentationClass;
+}
+export const BreakwaterInstrumentation: InstrumentationClass = new Proxy(function BreakwaterInstrumentation() {} as unknown as InstrumentationClass, {
+  construct: (_target, args, newTarget) => {
+    const real = loadInstrumentation();
+    return Reflect.construct(real, args, newTarget === BreakwaterInstrumentation ? real : newTarget) as object;
+  },
+  apply: () => {
+    throw new TypeError("Class constructor BreakwaterInstrumentation cannot be invoked without 'new'");
+  },
+  get: (_target, key) => Reflect.get(loadInstrumentation(), key),
+  has: (_target, key) => Reflect.has(loadInstrumentation(), key),
+});
+export type BreakwaterInstrumentation = import('./instrumentation/instrumentation.js').BreakwaterInstrumentation;
+export type { AutoBreakerOptions, BreakwaterInstrumentationConfig, InstrumentedClient } from './instrumentation/types.js';
 export { HttpStatusError } from './instrumentation/http-outcome.js';
 export type { HostPattern } from './config/host-patterns.js';
 export { ConfigError } from './common/config-error.js';

@@ -33,3 +33,27 @@ describe('what importing an entry loads', () => {
     expect(loaded.some((url) => url.includes('/node_modules/require-in-the-middle/'))).toBe(true);
   });
 });
+
+describe("BreakwaterInstrumentation from 'breakwater' (the public API's name), still light", () => {
+  it('is the real class on first use: new, instanceof, extends, require, inside a NodeSDK', () => {
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', `
+      import { registerHooks, createRequire } from 'node:module';
+      let instrumentationLoaded = false;
+      registerHooks({ load(url, context, nextLoad) { if (url.includes('/@opentelemetry/instrumentation/')) instrumentationLoaded = true; return nextLoad(url, context); } });
+      const { BreakwaterInstrumentation, CircuitBreaker } = await import('breakwater');
+      new CircuitBreaker({ name: 'db' });
+      const before = instrumentationLoaded;
+      const { BreakwaterInstrumentation: Real } = await import('breakwater/instrumentation');
+      const { NodeSDK } = await import('@opentelemetry/sdk-node');
+      const inst = new BreakwaterInstrumentation({ instrument: ['fetch'] });
+      class Mine extends BreakwaterInstrumentation {}
+      const sdk = new NodeSDK({ instrumentations: [inst], metricReaders: [], spanProcessors: [], logRecordProcessors: [] });
+      sdk.start();
+      const out = [before, inst instanceof Real, inst instanceof BreakwaterInstrumentation, new Mine({ enabled: false, instrument: ['grpc'] }) instanceof Real,
+        createRequire(import.meta.url)('breakwater').BreakwaterInstrumentation === BreakwaterInstrumentation, inst.getConfig().instrument.join()];
+      await sdk.shutdown();
+      console.log(JSON.stringify(out));`], { cwd: repo, encoding: 'utf8', timeout: 30_000, env: { ...process.env, OTEL_METRICS_EXPORTER: 'none', OTEL_TRACES_EXPORTER: 'none', OTEL_LOGS_EXPORTER: 'none' } });
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toEqual([false, true, true, true, true, 'fetch']);
+  });
+});
