@@ -75,7 +75,9 @@ export function testClientContext(
     breakerForTarget: () => undefined,
     isFailureStatus: isDefaultFailureStatus,
     isFailureGrpcCode: () => false,
-    abortGraceMs: 100,
+    // Long, so that a test's own cancel never counts as a timeout on a loaded machine; the
+    // abandoned-call rule is tested with its own grace (hung-destination.test.ts).
+    abortGraceMs: 60_000,
     retry: undefined,
     diag,
   };
