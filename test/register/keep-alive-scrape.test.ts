@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import http from 'node:http';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../examples/child.js';
 import { ensureBuilt, freePort, repo } from './child.js';
 
 beforeAll(() => ensureBuilt());
@@ -53,12 +54,14 @@ describe('breakwater/register never keeps a process alive', () => {
     const agent = new http.Agent({ keepAlive: true, keepAliveMsecs: 60_000 });
     try {
       const scraped = await exitDelay(port, async () => {
-        const body = await new Promise<string>((resolve, reject) => {
+        const get = (): Promise<string> => new Promise<string>((resolve, reject) => {
           http.get({ host: '127.0.0.1', port, path: '/metrics', agent }, (res) => {
             let text = '';
             res.setEncoding('utf8').on('data', (d: string) => (text += d)).on('end', () => resolve(text));
           }).on('error', reject);
         });
+        // The endpoint listens a moment after the script's first line: retry a refused connection, bounded.
+        const body = await eventually('/metrics listening', () => get(), 10_000, 50);
         expect(body).toContain('target_info');
         expect(agent.freeSockets[`127.0.0.1:${port}:`]).toHaveLength(1); // the connection stays open, idle
       });
