@@ -24,7 +24,7 @@ void globalThis.Headers; // Node's bundled dispatcher exists before breakwater s
 const plainDispatcher = globalThis[legacySlot];
 let bw;
 if (setup.endsWith('breakwater') || setup === 'rejections and in-memory dispatch') {
-  const { BreakwaterInstrumentation } = await import('../dist/esm/index.js');
+  const { BreakwaterInstrumentation } = await import('../dist/esm/instrumentation.js');
   bw = new BreakwaterInstrumentation({ instrument: ['fetch'] });
   if (globalThis[legacySlot] === plainDispatcher) throw new Error('breakwater did not protect the global dispatcher');
 }

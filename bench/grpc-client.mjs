@@ -16,7 +16,7 @@ const SETUPS = ['plain', 'plain (control)', 'breakwater', 'breakwater, breaker o
 if (!SETUPS.includes(setup)) throw new Error(`unknown setup ${setup}`);
 let bw;
 if (setup.startsWith('breakwater')) {
-  const { BreakwaterInstrumentation } = await import('../dist/esm/index.js');
+  const { BreakwaterInstrumentation } = await import('../dist/esm/instrumentation.js');
   bw = new BreakwaterInstrumentation({ instrument: ['grpc'] });
 }
 // Required (not imported) after the instrumentation exists: the CommonJS path its hook patches.

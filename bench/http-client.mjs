@@ -43,7 +43,7 @@ if (use.otel) {
 }
 let bw;
 if (use.bw || use.bwLoaded) {
-  const { BreakwaterInstrumentation } = await import('../dist/esm/index.js');
+  const { BreakwaterInstrumentation } = await import('../dist/esm/instrumentation.js');
   const originalAddRequest = http.Agent.prototype.addRequest;
   bw = new BreakwaterInstrumentation({ instrument: ['http'], enabled: use.bw === true });
   if (use.bw && http.Agent.prototype.addRequest === originalAddRequest) throw new Error('breakwater did not patch node:http');

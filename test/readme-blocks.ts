@@ -70,11 +70,18 @@ export async function printedBy(file: string): Promise<string[]> {
   return printed;
 }
 
+/** `code` with its imports of `'breakwater'` and `'breakwater/instrumentation'` pointed at the sources. */
+export function onSources(code: string): string {
+  return code
+    .replaceAll(`from 'breakwater/instrumentation'`, `from ${JSON.stringify(`${REPO_ROOT}src/instrumentation.ts`)}`)
+    .replaceAll(`from 'breakwater'`, `from ${JSON.stringify(`${REPO_ROOT}src/index.ts`)}`);
+}
+
 /**
- * One test per ```ts example of each section: written to `workDir` with `'breakwater'` pointed at
- * `entry`, run, and its console.log lines compared with its `// → text` comments.
+ * One test per ```ts example of each section: written to `workDir` with its breakwater imports
+ * pointed at the sources, run, and its console.log lines compared with its `// → text` comments.
  */
-export function describeReadmeExamples(sections: readonly string[], workDir: string, entry: string): void {
+export function describeReadmeExamples(sections: readonly string[], workDir: string): void {
   for (const name of sections) {
     describe(`README section "${name}"`, () => {
       const blocks = tsExamples(readmeSection(name));
@@ -84,7 +91,7 @@ export function describeReadmeExamples(sections: readonly string[], workDir: str
       blocks.forEach((code, i) => {
         it(`example ${i + 1}: ${exampleTitle(code)}`, async () => {
           const file = join(workDir, `${name}-${i + 1}.ts`);
-          writeFileSync(file, code.replaceAll(`from 'breakwater'`, `from ${JSON.stringify(entry)}`));
+          writeFileSync(file, onSources(code));
           const printed = await printedBy(file);
           expect(printed).toEqual(expectedLines(code));
         });

@@ -3,7 +3,8 @@
 // HealthCheckManager whose metrics follow the same MeterProvider.
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { NodeSDK } from '@opentelemetry/sdk-node';
-import { BreakwaterInstrumentation, HealthCheckManager } from 'breakwater';
+import { HealthCheckManager } from 'breakwater';
+import { BreakwaterInstrumentation } from 'breakwater/instrumentation';
 
 export function setUpTelemetry() {
   process.env.OTEL_SERVICE_NAME ??= 'breakwater-demo';

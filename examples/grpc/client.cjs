@@ -4,7 +4,7 @@
 //   node examples/grpc/client.cjs
 const path = require('node:path');
 const { NodeSDK } = require('@opentelemetry/sdk-node');
-const { BreakwaterInstrumentation } = require('breakwater');
+const { BreakwaterInstrumentation } = require('breakwater/instrumentation');
 
 const breakwater = new BreakwaterInstrumentation({ breaker: { failureThreshold: 2, openTimeoutMs: 30_000 } });
 const sdk = new NodeSDK({ instrumentations: [breakwater], metricReaders: [], spanProcessors: [] });

@@ -8,7 +8,7 @@
 // around an OTLP exporter.
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { NodeSDK } from '@opentelemetry/sdk-node';
-import { BreakwaterInstrumentation } from 'breakwater';
+import { BreakwaterInstrumentation } from 'breakwater/instrumentation';
 
 export const breakwater = new BreakwaterInstrumentation({
   // Shared by every destination's breaker...

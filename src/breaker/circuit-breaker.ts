@@ -1,11 +1,12 @@
+import { nextTurn, rejectionOverBudget } from '../common/rejection-turns.js';
 import { backoffMs } from './backoff.js';
 import { runAttempt, sleep } from './call-runner.js';
 import { createOpenError, type CircuitOpenError, SlowCallError } from './errors.js';
 import { InFlightAges, UNTRACKED } from './in-flight-ages.js';
 import { Listeners } from './listeners.js';
-import { OptionChecker, resolveOptions, WithConfig, resolveRetry, type BreakerConfig, type ResolvedRetry } from './options.js';
+import { OptionChecker } from '../common/option-checker.js';
+import { resolveOptions, resolveRetry, type BreakerConfig, type ResolvedRetry } from './options.js';
 import { ConsecutiveFailures, FailureRateWindow, type TripPolicy } from './policies.js';
-import { readSnapshot } from './snapshot.js';
 import type {
   BreakerEvents,
   CallOptions,
@@ -92,6 +93,8 @@ interface PeriodHandlers {
 
 const EVENTS: ReadonlySet<string> = new Set<keyof BreakerEvents>(['stateChange', 'success', 'failure', 'ignored', 'rejection']);
 
+const CALL_OPTIONS: ReadonlySet<string> = new Set<keyof CallOptions<unknown>>(['callTimeoutMs', 'fallback', 'retry', 'signal']);
+
 const rethrow = (err: unknown): never => {
   throw err;
 };
@@ -99,9 +102,17 @@ const rethrow = (err: unknown): never => {
 /**
  * A promise rejected with `err` one microtask from now. By then the caller has attached its
  * handler, which spares Node's unhandled-rejection bookkeeping (about 300 ns per rejection).
+ * Past this turn's rejection budget it rejects on setImmediate instead, so a caller retrying in a
+ * tight loop cannot starve timers and I/O (see rejection-turns.ts).
  */
 function rejectSoon<T>(err: unknown): Promise<T> {
+  if (rejectionOverBudget()) return rejectNextTurn(err);
   return Promise.resolve(err).then(rethrow);
+}
+
+// Apart from rejectSoon(): a closure over `err` there would cost every rejection a context object.
+function rejectNextTurn<T>(err: unknown): Promise<T> {
+  return new Promise<T>((_, reject) => setImmediate(reject, err));
 }
 
 export class CircuitBreaker {
@@ -146,7 +157,7 @@ export class CircuitBreaker {
   }
 
   constructor(options: CircuitBreakerOptions) {
-    const { name, attributes, config: resolved } = resolveOptions(options);
+    const { name, attributes, initialState, config: resolved } = resolveOptions(options);
     this.#options = resolved;
     this.name = name;
     this.attributes = attributes;
@@ -155,8 +166,7 @@ export class CircuitBreaker {
         ? new FailureRateWindow(resolved.failureRateThreshold, resolved.slidingWindowSize, resolved.minimumNumberOfCalls)
         : new ConsecutiveFailures(resolved.failureThreshold);
     this.#timed = resolved.slowCallDurationMs !== undefined;
-    const initialState = (options instanceof WithConfig ? options.options : options).initialState;
-    if (initialState !== undefined) this.#restore(readSnapshot(this.name, initialState));
+    if (initialState !== undefined) this.#restore(initialState);
   }
 
   /** The current state; an open breaker whose wait is over becomes half-open when asked. */
@@ -212,7 +222,12 @@ export class CircuitBreaker {
     if (options !== undefined || o.callTimeoutMs !== undefined || o.retry !== undefined) {
       return this.#executeWithOptions(fn, options);
     }
-    if (this.#timed) return this.#executeTimed(fn);
+    if (this.#timed) {
+      const start = this.#timedStart();
+      const ticket = this.#admit();
+      if (ticket === REJECTED) return rejectSoon(this.openError());
+      return this.#executeTimed(fn, ticket, start === start ? start : this.#options.timer.now());
+    }
     const ticket = this.#admit();
     if (ticket === REJECTED) return rejectSoon(this.openError());
     let pending: T | Promise<T>;
@@ -234,11 +249,22 @@ export class CircuitBreaker {
       const ticket = this.#admit();
       return ticket === REJECTED ? undefined : new BreakerPermit(this, ticket, NaN, UNTRACKED);
     }
-    const start = this.#options.timer.now();
-    this.#countOverdue(start);
+    let start = this.#timedStart();
     const ticket = this.#admit();
     if (ticket === REJECTED) return undefined;
+    if (start !== start) start = this.#options.timer.now();
     return new BreakerPermit(this, ticket, start, this.#track(ticket, start));
+  }
+
+  /**
+   * Before admitting a timed call: its start time, when the breaker is closed (and then counts the
+   * calls in flight for too long first); NaN otherwise, so that a rejection reads no clock.
+   */
+  #timedStart(): number {
+    if (this.#state !== 'closed') return NaN;
+    const start = this.#options.timer.now();
+    this.#countOverdue(start);
+    return start;
   }
 
   /** Opens the breaker until `reset()`, whatever the time says. */
@@ -314,11 +340,7 @@ export class CircuitBreaker {
   }
 
   /** execute() when durations are measured (slow-call rule, or success/failure listeners). */
-  async #executeTimed<T>(fn: (signal: AbortSignal | undefined) => T | Promise<T>): Promise<T> {
-    const start = this.#options.timer.now();
-    this.#countOverdue(start);
-    const ticket = this.#admit();
-    if (ticket === REJECTED) throw this.openError();
+  async #executeTimed<T>(fn: (signal: AbortSignal | undefined) => T | Promise<T>, ticket: number, start: number): Promise<T> {
     const seq = this.#track(ticket, start);
     let value: T;
     try {
@@ -362,27 +384,30 @@ export class CircuitBreaker {
     let fallback: ((err: unknown) => T | Promise<T>) | undefined;
     if (options !== undefined) {
       const check = new OptionChecker(`CircuitBreaker "${this.name}" execute()`);
+      check.object('options', options);
+      check.known(options, CALL_OPTIONS);
       if (options.callTimeoutMs !== undefined) {
-        timeoutMs = check.number('callTimeoutMs', options.callTimeoutMs, undefined, { minExclusive: 0 });
+        timeoutMs = check.milliseconds('callTimeoutMs', options.callTimeoutMs, undefined);
       }
       if (options.retry !== undefined) retry = resolveRetry(check, 'retry', options.retry);
       fallback = check.fn('fallback', options.fallback);
       if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
-        throw check.typeError('signal', 'an AbortSignal', options.signal);
+        throw check.error('signal', 'an AbortSignal', options.signal);
       }
       signal = options.signal;
     }
     // An already aborted call never reaches the breaker: nothing to count.
     signal?.throwIfAborted();
 
-    const start = this.#timed ? o.timer.now() : NaN;
-    if (start === start) this.#countOverdue(start);
+    let start = this.#timed ? this.#timedStart() : NaN;
     const ticket = this.#admit();
     if (ticket === REJECTED) {
       const err = this.openError();
+      if (rejectionOverBudget()) await nextTurn();
       if (fallback !== undefined) return fallback(err);
       throw err;
     }
+    if (this.#timed && start !== start) start = o.timer.now();
     const seq = start === start ? this.#track(ticket, start) : UNTRACKED;
     let value: T;
     try {
@@ -414,18 +439,25 @@ export class CircuitBreaker {
       } catch (err) {
         if (attempt >= attempts || signal?.aborted || !this.#worthRetrying(err, attempt, retry!, ticket, true)) throw err;
         await sleep(this.#retryDelay(attempt, retry!), signal);
+        // Another call may have opened the breaker during the wait: the last error stands.
+        if (this.#openedMeanwhile(ticket)) throw err;
         continue;
       }
       if (attempt >= attempts || !this.#isResultFailure(value) || !this.#worthRetrying(value, attempt, retry!, ticket, false)) {
         return value;
       }
       await sleep(this.#retryDelay(attempt, retry!), signal);
+      if (this.#openedMeanwhile(ticket)) return value;
     }
   }
 
+  /** Another call opened the breaker since this one was admitted: the destination is known to be down. */
+  #openedMeanwhile(ticket: number): boolean {
+    return ticket !== SHADOW && this.state === 'open';
+  }
+
   #worthRetrying(errOrResult: unknown, attempt: number, retry: ResolvedRetry, ticket: number, thrown: boolean): boolean {
-    // Another call opened the breaker meanwhile: the destination is known to be down.
-    if (ticket !== SHADOW && this.state === 'open') return false;
+    if (this.#openedMeanwhile(ticket)) return false;
     if (retry.retryOn !== undefined) {
       try {
         return retry.retryOn(errOrResult, attempt) === true;

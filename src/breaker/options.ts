@@ -1,4 +1,6 @@
-import type { CircuitBreakerOptions, Clock, RetryOptions } from './types.js';
+import { OptionChecker } from '../common/option-checker.js';
+import { readSnapshot } from './snapshot.js';
+import type { CircuitBreakerOptions, CircuitBreakerSnapshot, Clock, RetryOptions } from './types.js';
 
 /**
  * Options after validation and defaults, minus what is per breaker (name, attributes, initial
@@ -63,99 +65,33 @@ const DATE_CLOCK: Clock = Object.freeze({ now: Date.now });
 // Looked up on each call (not bound once) so that fake timers installed later are honoured.
 const PERFORMANCE_CLOCK: Clock = Object.freeze({ now: () => performance.now() });
 
-function show(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'function') return 'a function';
-  if (typeof value === 'bigint') return `${value}n`;
-  if (typeof value === 'number' || value === null || value === undefined || typeof value === 'boolean') {
-    return String(value);
-  }
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return Object.prototype.toString.call(value);
-  }
-}
-
-/** Builds the errors every check throws: `<where>: option "<path>" must be <rule>, got <value>`. */
-export class OptionChecker {
-  constructor(private readonly where: string) {}
-
-  typeError(path: string, rule: string, value: unknown): TypeError {
-    return new TypeError(`${this.where}: option "${path}" must be ${rule}, got ${show(value)}`);
-  }
-
-  rangeError(path: string, rule: string, value: unknown): RangeError {
-    return new RangeError(`${this.where}: option "${path}" must be ${rule}, got ${show(value)}`);
-  }
-
-  /** A finite number within [min, max] (integer when asked); `undefined` gives `fallback`. */
-  number<F extends number | undefined>(
-    path: string,
-    value: unknown,
-    fallback: F,
-    rule: { min?: number; minExclusive?: number; max?: number; integer?: boolean },
-  ): number | F {
-    if (value === undefined) return fallback;
-    if (typeof value !== 'number') throw this.typeError(path, 'a number', value);
-    const words: string[] = [];
-    if (rule.integer) words.push('an integer');
-    else words.push('a finite number');
-    if (rule.min !== undefined) words.push(`>= ${rule.min}`);
-    if (rule.minExclusive !== undefined) words.push(`> ${rule.minExclusive}`);
-    if (rule.max !== undefined) words.push(`<= ${rule.max}`);
-    const ok =
-      Number.isFinite(value) &&
-      (!rule.integer || Number.isInteger(value)) &&
-      (rule.min === undefined || value >= rule.min) &&
-      (rule.minExclusive === undefined || value > rule.minExclusive) &&
-      (rule.max === undefined || value <= rule.max);
-    if (!ok) throw this.rangeError(path, words.join(' '), value);
-    return value;
-  }
-
-  fn<T>(path: string, value: unknown): T | undefined {
-    if (value === undefined) return undefined;
-    if (typeof value !== 'function') throw this.typeError(path, 'a function', value);
-    return value as T;
-  }
-
-  boolean(path: string, value: unknown, fallback: boolean): boolean {
-    if (value === undefined) return fallback;
-    if (typeof value !== 'boolean') throw this.typeError(path, 'a boolean', value);
-    return value;
-  }
-
-  object(path: string, value: unknown): void {
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      throw this.typeError(path, 'an object', value);
-    }
-  }
-}
+const RETRY_OPTIONS: ReadonlySet<string> = new Set(['attempts', 'baseDelayMs', 'maxDelayMs', 'multiplier', 'jitter', 'retryOn']);
 
 export function resolveRetry(check: OptionChecker, path: string, value: RetryOptions | undefined): ResolvedRetry | undefined {
   if (value === undefined) return undefined;
   check.object(path, value);
-  const attempts = check.number(`${path}.attempts`, value.attempts, undefined, { integer: true, min: 1 });
-  if (attempts === undefined) throw check.typeError(`${path}.attempts`, 'a number', undefined);
-  const baseDelayMs = check.number(`${path}.baseDelayMs`, value.baseDelayMs, RETRY_DEFAULTS.baseDelayMs, { min: 0 });
-  const maxDelayMs = check.number(`${path}.maxDelayMs`, value.maxDelayMs, Math.max(RETRY_DEFAULTS.maxDelayMs, baseDelayMs), { min: 0 });
-  if (maxDelayMs < baseDelayMs) {
-    throw check.rangeError(`${path}.maxDelayMs`, `>= ${path}.baseDelayMs (${baseDelayMs})`, maxDelayMs);
-  }
+  const inner = check.nested(path);
+  inner.known(value, RETRY_OPTIONS);
+  const attempts = inner.number('attempts', value.attempts, undefined, { integer: true, min: 1 });
+  if (attempts === undefined) throw inner.error('attempts', 'an integer >= 1', undefined);
+  // Both delays end up in a timer, so both obey the timer maximum.
+  const baseDelayMs = inner.milliseconds('baseDelayMs', value.baseDelayMs, RETRY_DEFAULTS.baseDelayMs, true);
+  const maxDelayMs = inner.milliseconds('maxDelayMs', value.maxDelayMs, Math.max(RETRY_DEFAULTS.maxDelayMs, baseDelayMs), true);
+  if (maxDelayMs < baseDelayMs) throw inner.error('maxDelayMs', `>= ${path}.baseDelayMs (${baseDelayMs})`, maxDelayMs);
   return {
     attempts,
     baseDelayMs,
     maxDelayMs,
-    multiplier: check.number(`${path}.multiplier`, value.multiplier, RETRY_DEFAULTS.multiplier, { min: 1 }),
-    jitter: check.number(`${path}.jitter`, value.jitter, RETRY_DEFAULTS.jitter, { min: 0, max: 1 }),
-    retryOn: check.fn(`${path}.retryOn`, value.retryOn),
+    multiplier: inner.number('multiplier', value.multiplier, RETRY_DEFAULTS.multiplier, { min: 1 }),
+    jitter: inner.number('jitter', value.jitter, RETRY_DEFAULTS.jitter, { min: 0, max: 1 }),
+    retryOn: inner.fn('retryOn', value.retryOn),
   };
 }
 
 export interface ResolvedOptions {
   name: string;
   attributes: Readonly<Record<string, string | number>>;
+  initialState: CircuitBreakerSnapshot | undefined;
   config: BreakerConfig;
 }
 
@@ -176,31 +112,49 @@ export class WithConfig {
 /** The options that are per breaker; every other option goes into the shareable config. */
 export const PER_BREAKER_OPTIONS: ReadonlySet<string> = new Set(['name', 'attributes', 'initialState']);
 
-export function resolveOptions(input: CircuitBreakerOptions | WithConfig): ResolvedOptions {
+/** The options of the shareable config (BreakerConfig's inputs). */
+export const CONFIG_OPTIONS: ReadonlySet<string> = new Set([
+  'failureThreshold', 'failureRateThreshold', 'slidingWindowSize', 'minimumNumberOfCalls', 'slowCallDurationMs',
+  'successThreshold', 'openTimeoutMs', 'maxOpenTimeoutMs', 'backoffMultiplier', 'jitter', 'halfOpenMaxCalls', 'halfOpenTimeoutMs',
+  'isFailure', 'isResultFailure', 'callTimeoutMs', 'retry', 'shadow', 'clock', 'random',
+]);
+
+/** Every option `new CircuitBreaker()` knows. */
+export const BREAKER_OPTIONS: ReadonlySet<string> = new Set([...PER_BREAKER_OPTIONS, ...CONFIG_OPTIONS]);
+
+/** `check` names who is asking in messages (default `CircuitBreaker "<name>"`). */
+export function resolveOptions(input: CircuitBreakerOptions | WithConfig, checker?: OptionChecker): ResolvedOptions {
   const options = input instanceof WithConfig ? input.options : input;
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError(`CircuitBreaker: options must be an object, got ${show(options)}`);
-  }
+  if (typeof options !== 'object' || options === null) throw new OptionChecker('CircuitBreaker').error('options', 'an object', options);
   const name = options.name;
   if (typeof name !== 'string' || name.length === 0) {
-    throw new TypeError(`CircuitBreaker: option "name" must be a non-empty string, got ${show(name)}`);
+    throw new OptionChecker('CircuitBreaker').error('name', 'a non-empty string', name);
   }
-  const check = new OptionChecker(`CircuitBreaker "${name}"`);
+  const check = checker ?? new OptionChecker(`CircuitBreaker "${name}"`);
+  // With a registry's resolved config this is the only check of the names (resolveConfig does it otherwise).
+  if (input instanceof WithConfig) check.known(options, BREAKER_OPTIONS);
   let attributes = NO_ATTRIBUTES;
   if (options.attributes !== undefined) {
     check.object('attributes', options.attributes);
     for (const [key, value] of Object.entries(options.attributes)) {
       if (typeof value !== 'string' && !(typeof value === 'number' && Number.isFinite(value))) {
-        throw check.typeError(`attributes.${key}`, 'a string or a finite number', value);
+        throw check.error(`attributes.${key}`, 'a string or a finite number', value);
       }
     }
     attributes = Object.freeze({ ...options.attributes });
   }
   const config = input instanceof WithConfig ? input.config : resolveConfig(check, options);
-  return { name, attributes, config };
+  const initialState = options.initialState === undefined ? undefined : readSnapshot(check, name, options.initialState);
+  return { name, attributes, initialState, config };
 }
 
-export function resolveConfig(check: OptionChecker, options: Omit<CircuitBreakerOptions, 'name'>): BreakerConfig {
+/** Validates the shareable options; `names` are the option names allowed besides them (per-breaker ones). */
+export function resolveConfig(
+  check: OptionChecker,
+  options: Omit<CircuitBreakerOptions, 'name'>,
+  names: ReadonlySet<string> = BREAKER_OPTIONS,
+): BreakerConfig {
+  check.known(options, names);
   const failureRateThreshold = check.number('failureRateThreshold', options.failureRateThreshold, undefined, {
     minExclusive: 0,
     max: 100,
@@ -216,23 +170,25 @@ export function resolveConfig(check: OptionChecker, options: Omit<CircuitBreaker
     { integer: true, min: 1 },
   );
   if (minimumNumberOfCalls > slidingWindowSize) {
-    throw check.rangeError('minimumNumberOfCalls', `<= slidingWindowSize (${slidingWindowSize})`, minimumNumberOfCalls);
+    throw check.error('minimumNumberOfCalls', `<= slidingWindowSize (${slidingWindowSize})`, minimumNumberOfCalls);
   }
-  const openTimeoutMs = check.number('openTimeoutMs', options.openTimeoutMs, DEFAULTS.openTimeoutMs, { min: 0 });
+  // 0 would turn fail-fast off: the breaker would go half-open at once after every opening. The
+  // open wait is compared with the clock, never put in a timer, so it has no timer maximum.
+  const openTimeoutMs = check.number('openTimeoutMs', options.openTimeoutMs, DEFAULTS.openTimeoutMs, { minExclusive: 0 });
   const maxOpenTimeoutMs = check.number(
     'maxOpenTimeoutMs',
     options.maxOpenTimeoutMs,
     Math.max(DEFAULTS.maxOpenTimeoutMs, openTimeoutMs),
-    { min: 0 },
+    { minExclusive: 0 },
   );
   if (maxOpenTimeoutMs < openTimeoutMs) {
-    throw check.rangeError('maxOpenTimeoutMs', `>= openTimeoutMs (${openTimeoutMs})`, maxOpenTimeoutMs);
+    throw check.error('maxOpenTimeoutMs', `>= openTimeoutMs (${openTimeoutMs})`, maxOpenTimeoutMs);
   }
 
   let clock = DATE_CLOCK;
   if (options.clock !== undefined) {
     if (typeof options.clock !== 'object' || options.clock === null || typeof options.clock.now !== 'function') {
-      throw check.typeError('clock', 'an object with a now() method', options.clock);
+      throw check.error('clock', 'an object with a now() method', options.clock);
     }
     clock = options.clock;
   }
@@ -265,7 +221,7 @@ export function resolveConfig(check: OptionChecker, options: Omit<CircuitBreaker
     }),
     isFailure: check.fn('isFailure', options.isFailure),
     isResultFailure: check.fn('isResultFailure', options.isResultFailure),
-    callTimeoutMs: check.number('callTimeoutMs', options.callTimeoutMs, undefined, { minExclusive: 0 }),
+    callTimeoutMs: check.milliseconds('callTimeoutMs', options.callTimeoutMs, undefined),
     retry: resolveRetry(check, 'retry', options.retry),
     shadow: check.boolean('shadow', options.shadow, false),
     clock,

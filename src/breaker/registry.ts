@@ -1,6 +1,7 @@
 import { CircuitBreaker } from './circuit-breaker.js';
 import { Listeners } from './listeners.js';
-import { OptionChecker, PER_BREAKER_OPTIONS, resolveConfig, WithConfig, type BreakerConfig } from './options.js';
+import { OptionChecker } from '../common/option-checker.js';
+import { PER_BREAKER_OPTIONS, resolveConfig, resolveOptions, WithConfig, type BreakerConfig } from './options.js';
 import type { CircuitBreakerOptions } from './types.js';
 
 export type BreakerDefaults = Partial<Omit<CircuitBreakerOptions, 'name'>>;
@@ -11,6 +12,18 @@ export interface BreakerRegistryOptions {
   /** Most breakers kept at once (default 500); the least recently used idle one makes room. */
   maxBreakers?: number;
 }
+
+let replaceDefaults: (registry: BreakerRegistry, defaults: BreakerDefaults, check: OptionChecker) => void;
+
+/**
+ * Gives a registry new defaults for the breakers it creates from now on (breakers it holds keep
+ * theirs). Module-internal, for BreakwaterInstrumentation.setConfig(); not part of the package API.
+ */
+export function replaceRegistryDefaults(registry: BreakerRegistry, defaults: BreakerDefaults, check: OptionChecker): void {
+  replaceDefaults(registry, defaults, check);
+}
+
+const REGISTRY_OPTIONS: ReadonlySet<string> = new Set(['defaults', 'maxBreakers']);
 
 interface Entry {
   readonly breaker: CircuitBreaker;
@@ -33,9 +46,9 @@ interface RegistryEvents {
  */
 export class BreakerRegistry implements Iterable<CircuitBreaker> {
   readonly #entries = new Map<string, Entry>();
-  readonly #defaults: BreakerDefaults;
+  #defaults: BreakerDefaults;
   /** The defaults resolved once, shared by every breaker whose get() options are per-breaker only. */
-  readonly #config: BreakerConfig;
+  #config: BreakerConfig;
   readonly #maxBreakers: number;
   readonly #listeners = new Listeners<RegistryEvents>();
   // Recency is a counter stamped on each use rather than Map re-insertion: get() is on the hot
@@ -43,25 +56,28 @@ export class BreakerRegistry implements Iterable<CircuitBreaker> {
   #uses = 0;
 
   constructor(options: BreakerRegistryOptions = {}) {
-    if (typeof options !== 'object' || options === null) {
-      throw new TypeError(`BreakerRegistry: options must be an object, got ${String(options)}`);
-    }
-    const max = options.maxBreakers ?? 500;
-    if (typeof max !== 'number') {
-      throw new TypeError(`BreakerRegistry: option "maxBreakers" must be a number, got ${JSON.stringify(max)}`);
-    }
-    if (!Number.isInteger(max) || max < 1) {
-      throw new RangeError(`BreakerRegistry: option "maxBreakers" must be an integer >= 1, got ${max}`);
-    }
-    this.#maxBreakers = max;
-    if (options.defaults !== undefined && (typeof options.defaults !== 'object' || options.defaults === null)) {
-      throw new TypeError(`BreakerRegistry: option "defaults" must be an object, got ${String(options.defaults)}`);
-    }
-    this.#defaults = { ...options.defaults };
-    // Bad defaults fail here, not on the first request that needs a breaker.
-    this.#config = resolveConfig(new OptionChecker('BreakerRegistry defaults'), this.#defaults);
-    // ...including the per-breaker ones (attributes, initialState), checked on a throwaway breaker.
-    new CircuitBreaker(new WithConfig({ ...this.#defaults, name: 'defaults' }, this.#config));
+    const check = new OptionChecker('BreakerRegistry');
+    check.object('options', options);
+    check.known(options, REGISTRY_OPTIONS);
+    this.#maxBreakers = check.number('maxBreakers', options.maxBreakers, 500, { integer: true, min: 1 });
+    if (options.defaults !== undefined) check.object('defaults', options.defaults);
+    this.#defaults = {};
+    this.#config = this.#setDefaults(check.nested('defaults'), options.defaults ?? {});
+  }
+
+  static {
+    replaceDefaults = (registry, defaults, check) => registry.#setDefaults(check, defaults);
+  }
+
+  #setDefaults(check: OptionChecker, defaults: BreakerDefaults): BreakerConfig {
+    const copy = { ...defaults };
+    // Bad defaults fail here, not on the first request that needs a breaker...
+    const config = resolveConfig(check, copy);
+    // ...including the per-breaker ones (attributes, initialState).
+    resolveOptions(new WithConfig({ ...copy, name: 'defaults' }, config), check);
+    this.#defaults = copy;
+    this.#config = config;
+    return config;
   }
 
   /** The breaker for `key`, created with `{ ...defaults, ...options, name: key }` if there is none. */
@@ -71,9 +87,7 @@ export class BreakerRegistry implements Iterable<CircuitBreaker> {
       entry.lastUse = ++this.#uses;
       return entry.breaker;
     }
-    if (typeof key !== 'string' || key.length === 0) {
-      throw new TypeError(`BreakerRegistry: key must be a non-empty string, got ${JSON.stringify(key)}`);
-    }
+    if (typeof key !== 'string' || key.length === 0) throw new OptionChecker('BreakerRegistry.get()').error('key', 'a non-empty string', key);
     const merged = { ...this.#defaults, ...options, name: key };
     const sharesConfig = options === undefined || Object.keys(options).every((k) => PER_BREAKER_OPTIONS.has(k));
     const breaker = new CircuitBreaker(sharesConfig ? new WithConfig(merged, this.#config) : merged);

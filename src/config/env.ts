@@ -1,6 +1,7 @@
 import type { AutoBreakerOptions, BreakwaterInstrumentationConfig } from '../instrumentation/types.js';
-import { MAX_TIMER_MS, MAX_TIMER_TEXT } from '../common/timer-limit.js';
-import { describe } from './errors.js';
+import { ConfigError, describe } from '../common/config-error.js';
+import { millisecondsRule } from '../common/option-checker.js';
+import { MAX_TIMER_MS } from '../common/timer-limit.js';
 import { resolveConfig } from './resolve.js';
 
 /** What the environment says, after dropping every value that could not be used. */
@@ -43,13 +44,13 @@ export function configFromEnv(env: Env, warn: (message: string) => void): EnvSet
     warn(`breakwater: ignoring ${variable}=${describe(value)}: expected ${expected}; using the default`);
 
   // Each setting is checked alone with the same validation as the constructor, so one bad value
-  // never takes the good ones down with it.
-  const accept = (variable: string, expected: string, patch: BreakwaterInstrumentationConfig): boolean => {
+  // never takes the good ones down with it; the warning says what the constructor would have.
+  const accept = (variable: string, patch: BreakwaterInstrumentationConfig, expected?: string): boolean => {
     try {
       resolveConfig(patch);
       return true;
-    } catch {
-      rejectValue(variable, env[variable]!, expected);
+    } catch (err) {
+      rejectValue(variable, env[variable]!, expected ?? (err instanceof ConfigError ? err.expected : String(err)));
       return false;
     }
   };
@@ -59,18 +60,19 @@ export function configFromEnv(env: Env, warn: (message: string) => void): EnvSet
   for (const [variable, option] of BREAKER_VARIABLES) {
     const raw = value(env, variable);
     if (raw === undefined) continue;
-    const n = integer(raw);
+    const n = number(raw);
     if (n === 0 && ZERO_IS_OFF.has(variable)) {
       breaker[option] = undefined;
       fromVariable.set(option, variable);
       continue;
     }
-    // The open wait and its cap are checked against each other below, once both are known.
-    const partner = option === 'openTimeoutMs' ? { maxOpenTimeoutMs: n } : option === 'maxOpenTimeoutMs' ? { openTimeoutMs: n } : {};
-    if (n !== undefined && accept(variable, 'a whole number in range', { breaker: { ...partner, [option]: n } })) {
+    // The open wait and its cap are checked against each other below, once both are known: a cap
+    // is checked alone here against an open wait it does not undercut.
+    const partner = option === 'maxOpenTimeoutMs' && n > 0 ? { openTimeoutMs: n } : {};
+    if (accept(variable, { breaker: { ...partner, [option]: n } })) {
       breaker[option] = n as never;
       fromVariable.set(option, variable);
-    } else if (n === undefined) rejectValue(variable, raw, 'a whole number');
+    }
   }
   if (Object.keys(breaker).length > 0) {
     try {
@@ -79,46 +81,42 @@ export function configFromEnv(env: Env, warn: (message: string) => void): EnvSet
     } catch (err) {
       // Only combinations fail here, e.g. an open timeout above its cap.
       const variables = [...fromVariable.values()];
-      warn(`breakwater: ignoring ${variables.map((v) => `${v}=${describe(env[v])}`).join(', ')}: ${(err as Error).message}; using the defaults`);
+      const option = err instanceof ConfigError ? err.option.replace(/^breaker\./, '') : '';
+      const culprit = BREAKER_VARIABLES.find(([, o]) => o === option)?.[0] ?? option;
+      const why = err instanceof ConfigError ? `${culprit} must be ${err.expected}` : String(err);
+      warn(`breakwater: ignoring ${variables.map((v) => `${v}=${describe(env[v])}`).join(', ')}: ${why}; using the defaults`);
     }
   }
 
   const status = value(env, 'BREAKWATER_HTTP_FAILURE_STATUS');
-  if (status !== undefined && accept('BREAKWATER_HTTP_FAILURE_STATUS', "statuses or ranges like '408,429,500-599'", { httpFailureStatus: status })) {
+  if (status !== undefined && accept('BREAKWATER_HTTP_FAILURE_STATUS', { httpFailureStatus: status })) {
     config.httpFailureStatus = status;
   }
 
   const codes = value(env, 'BREAKWATER_GRPC_FAILURE_CODES');
-  if (codes !== undefined && accept('BREAKWATER_GRPC_FAILURE_CODES', "gRPC codes or names like 'UNAVAILABLE,DEADLINE_EXCEEDED'", { grpcFailureCodes: list(codes) })) {
+  if (codes !== undefined && accept('BREAKWATER_GRPC_FAILURE_CODES', { grpcFailureCodes: list(codes) })) {
     config.grpcFailureCodes = list(codes);
   }
 
   const exclude = value(env, 'BREAKWATER_EXCLUDE_HOSTS');
-  if (exclude !== undefined && accept('BREAKWATER_EXCLUDE_HOSTS', "host patterns like 'localhost,*.internal,db:5432'", { excludeHosts: list(exclude) })) {
+  if (exclude !== undefined && accept('BREAKWATER_EXCLUDE_HOSTS', { excludeHosts: list(exclude) })) {
     config.excludeHosts = list(exclude);
   }
 
   const max = value(env, 'BREAKWATER_MAX_BREAKERS');
-  if (max !== undefined) {
-    const n = integer(max);
-    if (n !== undefined && accept('BREAKWATER_MAX_BREAKERS', 'a whole number >= 1', { maxBreakers: n })) config.maxBreakers = n;
-    else if (n === undefined) rejectValue('BREAKWATER_MAX_BREAKERS', max, 'a whole number >= 1');
-  }
+  if (max !== undefined && accept('BREAKWATER_MAX_BREAKERS', { maxBreakers: number(max) })) config.maxBreakers = number(max);
 
   const instrument = value(env, 'BREAKWATER_INSTRUMENT');
   if (instrument !== undefined) {
     const clients = instrument.trim().toLowerCase() === 'none' ? [] : list(instrument.toLowerCase());
-    if (accept('BREAKWATER_INSTRUMENT', "a list of http, fetch, grpc (or 'none')", { instrument: clients as never })) {
+    if (accept('BREAKWATER_INSTRUMENT', { instrument: clients as never }, "a list of http, fetch, grpc (or 'none')")) {
       config.instrument = clients as BreakwaterInstrumentationConfig['instrument'];
     }
   }
 
   const grace = value(env, 'BREAKWATER_ABORT_GRACE_MS');
   if (grace !== undefined) {
-    const n = integer(grace);
-    if (n !== undefined && accept('BREAKWATER_ABORT_GRACE_MS', `a whole number of milliseconds, at most ${MAX_TIMER_TEXT}`, { abortGraceMs: n })) {
-      config.abortGraceMs = n;
-    } else if (n === undefined) rejectValue('BREAKWATER_ABORT_GRACE_MS', grace, 'a whole number of milliseconds');
+    if (accept('BREAKWATER_ABORT_GRACE_MS', { abortGraceMs: number(grace) })) config.abortGraceMs = number(grace);
   }
 
   const histogram = value(env, 'BREAKWATER_DURATION_HISTOGRAM');
@@ -131,8 +129,8 @@ export function configFromEnv(env: Env, warn: (message: string) => void): EnvSet
   let healthPort: number | undefined;
   const port = value(env, 'BREAKWATER_HEALTH_PORT');
   if (port !== undefined) {
-    const n = integer(port);
-    if (n === undefined || n > 65535) rejectValue('BREAKWATER_HEALTH_PORT', port, 'a port number 0-65535');
+    const n = number(port);
+    if (!(Number.isInteger(n) && n >= 0 && n <= 65535)) rejectValue('BREAKWATER_HEALTH_PORT', port, 'a port, an integer from 0 to 65535');
     else healthPort = n;
   }
 
@@ -147,8 +145,8 @@ export function configFromEnv(env: Env, warn: (message: string) => void): EnvSet
   let shutdownDelayMs: number | undefined;
   const delay = value(env, 'BREAKWATER_SHUTDOWN_DELAY_MS');
   if (delay !== undefined) {
-    const n = integer(delay);
-    if (n === undefined || n > MAX_TIMER_MS) rejectValue('BREAKWATER_SHUTDOWN_DELAY_MS', delay, `a whole number of milliseconds, at most ${MAX_TIMER_TEXT}`);
+    const n = number(delay);
+    if (!(n >= 0 && n <= MAX_TIMER_MS)) rejectValue('BREAKWATER_SHUTDOWN_DELAY_MS', delay, millisecondsRule(true));
     else shutdownDelayMs = n;
   }
 
@@ -168,10 +166,12 @@ function value(env: Env, name: string): string | undefined {
   return raw.trim();
 }
 
-function integer(raw: string): number | undefined {
-  if (!/^\d+$/.test(raw)) return undefined;
-  const n = Number(raw);
-  return Number.isSafeInteger(n) ? n : undefined;
+/**
+ * A decimal number as written (`-5`, `1.5`, `1000`), or NaN: the option's own check then refuses
+ * it with its whole rule, so `-5` is told the range, not that it is no number.
+ */
+function number(raw: string): number {
+  return /^[+-]?(\d+(\.\d*)?|\.\d+)$/.test(raw) ? Number(raw) : NaN;
 }
 
 function boolean(raw: string): boolean | undefined {

@@ -1,4 +1,4 @@
-import { ConfigError } from './errors.js';
+import { OptionChecker } from '../common/option-checker.js';
 
 /** gRPC status code names (grpc-js `status` enum), so users can write `'UNAVAILABLE'`. */
 const GRPC_CODES: Readonly<Record<string, number>> = {
@@ -12,18 +12,25 @@ export const DEFAULT_GRPC_FAILURE_CODES: readonly string[] = [
   'UNAVAILABLE', 'DEADLINE_EXCEEDED', 'RESOURCE_EXHAUSTED', 'INTERNAL', 'UNKNOWN',
 ];
 
-/** `['UNAVAILABLE', 4]` or `'UNAVAILABLE,4'` → a 17-entry lookup table indexed by code. */
-export function parseGrpcFailureCodes(spec: string | readonly (string | number)[], option = 'grpcFailureCodes'): Uint8Array {
+const EXPECTED = 'gRPC status codes 1-16 or their names, such as UNAVAILABLE (0 is OK, never a failure)';
+
+/**
+ * `['UNAVAILABLE', 4]` or `'UNAVAILABLE,4'` → a 17-entry lookup table indexed by code. OK (0) is
+ * refused: counting successes as failures would open the breaker on a healthy destination.
+ */
+export function parseGrpcFailureCodes(
+  spec: string | readonly (string | number)[],
+  check = new OptionChecker('BreakwaterInstrumentation'),
+  option = 'grpcFailureCodes',
+): Uint8Array {
   const parts = typeof spec === 'string' ? spec.split(',') : Array.isArray(spec) ? spec : undefined;
-  if (!parts) throw new ConfigError(option, spec, "gRPC status codes or names, e.g. ['UNAVAILABLE', 4]");
+  if (!parts) throw check.error(option, EXPECTED, spec);
   const table = new Uint8Array(17);
   for (const raw of parts) {
     const part = typeof raw === 'string' ? raw.trim().toUpperCase() : raw;
     if (part === '') continue;
     const code = typeof part === 'number' ? part : /^\d+$/.test(part) ? Number(part) : GRPC_CODES[part];
-    if (code === undefined || !Number.isInteger(code) || code < 0 || code > 16) {
-      throw new ConfigError(option, spec, 'gRPC status codes 0-16 or names such as UNAVAILABLE');
-    }
+    if (code === undefined || !Number.isInteger(code) || code < 1 || code > 16) throw check.error(option, EXPECTED, spec);
     table[code] = 1;
   }
   return table;

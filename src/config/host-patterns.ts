@@ -1,5 +1,5 @@
 import { splitHostPort } from '../common/host-port.js';
-import { ConfigError } from './errors.js';
+import { OptionChecker } from '../common/option-checker.js';
 
 /**
  * A destination pattern, as used by `excludeHosts` and `destinations`:
@@ -12,30 +12,34 @@ export type HostPattern = string | RegExp;
 
 export type HostMatcher = (host: string, port: number) => boolean;
 
-export function compileHostPattern(pattern: HostPattern, option: string): HostMatcher {
+export function compileHostPattern(pattern: HostPattern, option: string, check = new OptionChecker('BreakwaterInstrumentation')): HostMatcher {
   if (pattern instanceof RegExp) {
     const re = new RegExp(pattern.source, pattern.flags.replace(/[gy]/g, ''));
     return (host) => re.test(host);
   }
   if (typeof pattern !== 'string' || pattern.trim() === '') {
-    throw new ConfigError(option, pattern, "a host ('api.example.com'), wildcard ('*.example.com'), optional ':port', or a RegExp");
+    throw check.error(option, "a host ('api.example.com'), wildcard ('*.example.com'), optional ':port', or a RegExp", pattern);
   }
-  const { host, port } = hostAndPort(pattern.trim().toLowerCase(), option, pattern);
+  const { host, port } = hostAndPort(pattern.trim().toLowerCase(), option, pattern, check);
   const portOk = port === undefined ? () => true : (p: number) => p === port;
   if (host.startsWith('*.')) {
     const suffix = host.slice(1);
-    if (suffix.length < 2 || suffix.includes('*')) throw new ConfigError(option, pattern, "a wildcard of the form '*.example.com'");
+    if (suffix.length < 2 || suffix.includes('*')) throw check.error(option, "a wildcard of the form '*.example.com'", pattern);
     return (h, p) => portOk(p) && h.length > suffix.length && h.toLowerCase().endsWith(suffix);
   }
-  if (host.includes('*')) throw new ConfigError(option, pattern, "'*' only as the leading label, as in '*.example.com'");
+  if (host.includes('*')) throw check.error(option, "'*' only as the leading label, as in '*.example.com'", pattern);
   return (h, p) => portOk(p) && (h === host || h.toLowerCase() === host);
 }
 
 /** One matcher for a whole list, or undefined when the list is empty (the common case). */
-export function compileHostPatterns(patterns: readonly HostPattern[] | undefined, option: string): HostMatcher | undefined {
+export function compileHostPatterns(
+  patterns: readonly HostPattern[] | undefined,
+  option: string,
+  check = new OptionChecker('BreakwaterInstrumentation'),
+): HostMatcher | undefined {
   if (patterns === undefined) return undefined;
-  if (!Array.isArray(patterns)) throw new ConfigError(option, patterns, 'an array of host patterns');
-  const matchers = patterns.map((p, i) => compileHostPattern(p, `${option}[${i}]`));
+  if (!Array.isArray(patterns)) throw check.error(option, 'an array of host patterns', patterns);
+  const matchers = patterns.map((p, i) => compileHostPattern(p, `${option}[${i}]`, check));
   if (matchers.length === 0) return undefined;
   return (host, port) => {
     for (const m of matchers) if (m(host, port)) return true;
@@ -43,15 +47,15 @@ export function compileHostPatterns(patterns: readonly HostPattern[] | undefined
   };
 }
 
-function hostAndPort(text: string, option: string, original: string): { host: string; port: number | undefined } {
+function hostAndPort(text: string, option: string, original: string, check: OptionChecker): { host: string; port: number | undefined } {
   const parts = splitHostPort(text);
-  if (parts === undefined || parts.host === '') throw new ConfigError(option, original, "a host, optionally with ':port' (IPv6 in brackets: '[::1]:9000')");
-  return { host: parts.host, port: toPort(parts.port, option, original) };
+  if (parts === undefined || parts.host === '') throw check.error(option, "a host, optionally with ':port' (IPv6 in brackets: '[::1]:9000')", original);
+  return { host: parts.host, port: toPort(parts.port, option, original, check) };
 }
 
-function toPort(text: string | undefined, option: string, original: string): number | undefined {
+function toPort(text: string | undefined, option: string, original: string, check: OptionChecker): number | undefined {
   if (text === undefined) return undefined;
   const port = Number(text);
-  if (!/^\d+$/.test(text) || port < 1 || port > 65535) throw new ConfigError(option, original, 'a port between 1 and 65535');
+  if (!/^\d+$/.test(text) || port < 1 || port > 65535) throw check.error(option, 'a host with a port from 1 to 65535', original);
   return port;
 }

@@ -1,11 +1,11 @@
 import type { RetryOptions } from '../breaker/types.js';
-import { OptionChecker, resolveOptions, resolveRetry } from '../breaker/options.js';
+import { CONFIG_OPTIONS, PER_BREAKER_OPTIONS, resolveConfig as resolveBreakerConfig, resolveRetry } from '../breaker/options.js';
+import { ConfigError } from '../common/config-error.js';
+import { OptionChecker } from '../common/option-checker.js';
 import { HealthCheckManager } from '../health/manager.js';
 import type { AutoBreakerOptions, BreakwaterHealthOptions, BreakwaterInstrumentationConfig, InstrumentedClient } from '../instrumentation/types.js';
 import { DEFAULT_ABORT_GRACE_MS } from '../instrumentation/abandoned-call.js';
 import { ALL_CLIENTS, DEFAULT_MAX_BREAKERS, DEFAULT_SLOW_CALL_MS } from './defaults.js';
-import { ConfigError } from './errors.js';
-import { MAX_TIMER_MS, MAX_TIMER_TEXT } from '../common/timer-limit.js';
 import { DEFAULT_GRPC_FAILURE_CODES, parseGrpcFailureCodes } from './grpc-codes.js';
 import { compileHostPattern, compileHostPatterns, type HostMatcher } from './host-patterns.js';
 import { DEFAULT_HTTP_FAILURE_STATUS, parseHttpFailureStatus } from './http-status.js';
@@ -38,124 +38,95 @@ export interface ResolvedHealth {
   shutdownDelayMs: number | undefined;
 }
 
-const KNOWN_OPTIONS = new Set([
+const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
   'enabled', 'breaker', 'destinations', 'instrument', 'excludeHosts', 'httpFailureStatus',
   'grpcFailureCodes', 'maxBreakers', 'retry', 'abortGraceMs', 'durationHistogram', 'health',
 ]);
 
+const HEALTH_OPTIONS: ReadonlySet<string> = new Set<keyof BreakwaterHealthOptions>([
+  'manager', 'system', 'breakers', 'port', 'host', 'checkIntervalMs', 'showDetails', 'shutdownDelayMs',
+]);
+
+/** The options a config's `health` passes to the HealthCheckManager it creates. */
+const MANAGER_OPTIONS = ['checkIntervalMs', 'showDetails', 'shutdownDelayMs'] as const;
+
 /** Validates a BreakwaterInstrumentationConfig; throws ConfigError naming the option and value. */
 export function resolveConfig(config: BreakwaterInstrumentationConfig = {}): ResolvedConfig {
-  if (typeof config !== 'object' || config === null) throw new ConfigError('config', config, 'an object');
-  for (const key of Object.keys(config)) {
-    if (!KNOWN_OPTIONS.has(key)) throw new ConfigError(key, (config as Record<string, unknown>)[key], `a known option (${[...KNOWN_OPTIONS].join(', ')})`);
-  }
+  const check = new OptionChecker('BreakwaterInstrumentation');
+  check.object('config', config);
+  check.known(config, KNOWN_OPTIONS);
   // An explicit `slowCallDurationMs: undefined` turns the default off.
-  const breaker = checkBreakerDefaults('breaker', { slowCallDurationMs: DEFAULT_SLOW_CALL_MS, ...checkObject('breaker', config.breaker ?? {}) });
-  const destinations = Object.entries(checkObject('destinations', config.destinations ?? {})).map(([pattern, options]) => ({
-    matches: compileHostPattern(pattern, `destinations[${JSON.stringify(pattern)}]`),
-    options: checkBreakerDefaults(`destinations[${JSON.stringify(pattern)}]`, { ...breaker, ...(options as AutoBreakerOptions) }),
-  }));
+  const breaker = checkBreakerDefaults(check, 'breaker', { slowCallDurationMs: DEFAULT_SLOW_CALL_MS, ...check.object('breaker', config.breaker ?? {}) });
+  const destinations = Object.entries(check.object('destinations', config.destinations ?? {})).map(([pattern, options]) => {
+    const path = `destinations[${JSON.stringify(pattern)}]`;
+    return {
+      matches: compileHostPattern(pattern, path, check),
+      options: checkBreakerDefaults(check, path, { ...breaker, ...(check.object(path, options) as AutoBreakerOptions) }),
+    };
+  });
   return {
     breaker,
     destinations,
-    instrument: checkInstrument(config.instrument),
-    isExcluded: compileHostPatterns(config.excludeHosts, 'excludeHosts'),
-    httpFailure: parseHttpFailureStatus(config.httpFailureStatus ?? DEFAULT_HTTP_FAILURE_STATUS),
-    grpcFailure: parseGrpcFailureCodes(config.grpcFailureCodes ?? DEFAULT_GRPC_FAILURE_CODES),
-    maxBreakers: checkMaxBreakers(config.maxBreakers),
-    retry: checkRetry(config.retry),
-    abortGraceMs: checkMs('abortGraceMs', config.abortGraceMs, DEFAULT_ABORT_GRACE_MS),
-    durationHistogram: checkBoolean('durationHistogram', config.durationHistogram, false),
-    health: checkHealth(config.health),
+    instrument: checkInstrument(check, config.instrument),
+    isExcluded: compileHostPatterns(config.excludeHosts, 'excludeHosts', check),
+    httpFailure: parseHttpFailureStatus(config.httpFailureStatus ?? DEFAULT_HTTP_FAILURE_STATUS, check),
+    grpcFailure: parseGrpcFailureCodes(config.grpcFailureCodes ?? DEFAULT_GRPC_FAILURE_CODES, check),
+    maxBreakers: check.number('maxBreakers', config.maxBreakers, DEFAULT_MAX_BREAKERS, { integer: true, min: 1 }),
+    retry: checkRetry(check, config.retry),
+    abortGraceMs: check.milliseconds('abortGraceMs', config.abortGraceMs, DEFAULT_ABORT_GRACE_MS, true),
+    durationHistogram: check.boolean('durationHistogram', config.durationHistogram, false),
+    health: checkHealth(check, config.health),
   };
 }
 
-function checkObject(option: string, value: unknown): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ConfigError(option, value, 'an object');
-  return value as Record<string, unknown>;
-}
-
-// The breaker validates its own options; a throwaway resolve reports a bad default now, at
-// construction, instead of on the first request to some destination.
-function checkBreakerDefaults(option: string, value: unknown): AutoBreakerOptions {
-  const options = checkObject(option, value) as AutoBreakerOptions;
-  for (const forbidden of ['name', 'attributes', 'initialState'] as const) {
-    if (forbidden in options) throw new ConfigError(`${option}.${forbidden}`, (options as Record<string, unknown>)[forbidden], 'not set: it comes from the destination');
+// The breaker's own rules, with the options named as the config names them (`breaker.openTimeoutMs`):
+// a bad default fails now, at construction, not on the first request to some destination.
+function checkBreakerDefaults(check: OptionChecker, option: string, value: unknown): AutoBreakerOptions {
+  const options = check.object(option, value) as AutoBreakerOptions;
+  for (const perBreaker of PER_BREAKER_OPTIONS) {
+    if (perBreaker in options) throw check.error(`${option}.${perBreaker}`, 'left unset (it comes from the destination)', (options as Record<string, unknown>)[perBreaker]);
   }
-  try {
-    resolveOptions({ ...options, name: 'breakwater-config-check' });
-  } catch (err) {
-    throw new ConfigError(option, value, `valid CircuitBreaker options (${(err as Error).message})`);
-  }
+  resolveBreakerConfig(check.nested(option), options, CONFIG_OPTIONS);
   return options;
 }
 
-function checkInstrument(value: unknown): ReadonlySet<InstrumentedClient> {
+function checkInstrument(check: OptionChecker, value: unknown): ReadonlySet<InstrumentedClient> {
   if (value === undefined) return new Set(ALL_CLIENTS);
   if (!Array.isArray(value) || value.some((c) => !ALL_CLIENTS.includes(c as InstrumentedClient))) {
-    throw new ConfigError('instrument', value, `an array of ${ALL_CLIENTS.map((c) => `'${c}'`).join(', ')}`);
+    throw check.error('instrument', `an array of ${ALL_CLIENTS.map((c) => `'${c}'`).join(', ')}`, value);
   }
   return new Set(value as InstrumentedClient[]);
 }
 
-function checkMaxBreakers(value: unknown): number {
-  if (value === undefined) return DEFAULT_MAX_BREAKERS;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) throw new ConfigError('maxBreakers', value, 'an integer >= 1');
+function checkRetry(check: OptionChecker, value: RetryOptions | undefined): RetryOptions | undefined {
+  resolveRetry(check, 'retry', value);
   return value;
 }
 
-function checkRetry(value: RetryOptions | undefined): RetryOptions | undefined {
-  if (value === undefined) return undefined;
-  try {
-    resolveRetry(new OptionChecker('breakwater'), 'retry', value);
-  } catch (err) {
-    throw new ConfigError('retry', value, `valid retry options (${(err as Error).message})`);
-  }
-  return value;
-}
-
-function checkMs(option: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > MAX_TIMER_MS) {
-    throw new ConfigError(option, value, `a number of milliseconds from 0 to ${MAX_TIMER_TEXT}`);
-  }
-  return value;
-}
-
-function checkBoolean(option: string, value: unknown, fallback: boolean): boolean {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'boolean') throw new ConfigError(option, value, 'true or false');
-  return value;
-}
-
-function checkHealth(value: boolean | BreakwaterHealthOptions | undefined): ResolvedHealth | undefined {
+function checkHealth(check: OptionChecker, value: boolean | BreakwaterHealthOptions | undefined): ResolvedHealth | undefined {
   if (value === undefined || value === false) return undefined;
-  const options = value === true ? {} : (checkObject('health', value) as BreakwaterHealthOptions);
-  const { manager, port, host, checkIntervalMs } = options;
-  if (manager !== undefined && !(manager instanceof HealthCheckManager)) throw new ConfigError('health.manager', manager, 'a HealthCheckManager');
-  if (port !== undefined && (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535)) {
-    throw new ConfigError('health.port', port, 'a port number 0-65535');
-  }
-  if (host !== undefined && (typeof host !== 'string' || host === '')) throw new ConfigError('health.host', host, 'a host name or address');
-  if (checkIntervalMs !== undefined && (typeof checkIntervalMs !== 'number' || !Number.isFinite(checkIntervalMs) || checkIntervalMs <= 0)) {
-    throw new ConfigError('health.checkIntervalMs', checkIntervalMs, 'a number of milliseconds > 0');
-  }
-  const { showDetails, shutdownDelayMs } = options;
-  for (const [option, value] of Object.entries({ checkIntervalMs, showDetails, shutdownDelayMs })) {
+  const options = value === true ? {} : (check.object('health', value) as BreakwaterHealthOptions);
+  const inner = check.nested('health');
+  inner.known(options, HEALTH_OPTIONS);
+  const { manager, port, host } = options;
+  if (manager !== undefined && !(manager instanceof HealthCheckManager)) throw inner.error('manager', 'a HealthCheckManager', manager);
+  inner.number('port', port, undefined, { integer: true, min: 0, max: 65535 });
+  if (host !== undefined && (typeof host !== 'string' || host === '')) throw inner.error('host', 'a host name or address', host);
+  for (const option of MANAGER_OPTIONS) {
     try {
-      new HealthCheckManager({ [option]: value }); // the manager's own rule, checked now
+      new HealthCheckManager({ [option]: options[option] }); // the manager's own rule, checked now
     } catch (err) {
-      throw new ConfigError(`health.${option}`, value, `a valid manager option (${(err as Error).message})`);
+      throw inner.error(option, err instanceof ConfigError ? err.expected : String(err), options[option]);
     }
   }
   return {
     manager,
-    system: checkBoolean('health.system', options.system, true),
-    breakers: checkBoolean('health.breakers', options.breakers, true),
+    system: inner.boolean('system', options.system, true),
+    breakers: inner.boolean('breakers', options.breakers, true),
     port,
     host,
-    checkIntervalMs,
-    showDetails,
-    shutdownDelayMs,
+    checkIntervalMs: options.checkIntervalMs,
+    showDetails: options.showDetails,
+    shutdownDelayMs: options.shutdownDelayMs,
   };
 }

@@ -1,4 +1,4 @@
-import { diag } from '@opentelemetry/api';
+import { diag } from '../common/otel-api.js';
 import type { IncomingMessage } from 'node:http';
 import type { CheckState, ShowDetails } from './check-types.js';
 import type { HealthSnapshot } from './report.js';

@@ -1,4 +1,5 @@
-import { diag } from '@opentelemetry/api';
+import { diag } from '../common/otel-api.js';
+import { OptionChecker } from '../common/option-checker.js';
 import type { HealthStatus } from './check-types.js';
 import {
   decodeListRequest,
@@ -120,14 +121,11 @@ function servingOf(status: HealthStatus): ServingStatus {
 
 /** `grpc.health.v1.Health` fed by `manager`; add it with `server.addService(definition, implementation)`. */
 export function createGrpcHealthService(manager: HealthCheckManager, options: GrpcHealthServiceOptions = {}): GrpcHealthService {
+  const check = new OptionChecker('grpcService()');
   const services = options.services ?? {};
-  if (typeof services !== 'object' || services === null) {
-    throw new TypeError(`grpcService(): option "services" must be an object of name -> check names, got ${String(services)}`);
-  }
+  if (typeof services !== 'object' || services === null) throw check.error('services', 'an object of name -> check names', services);
   for (const [service, checks] of Object.entries(services)) {
-    if (!Array.isArray(checks) || checks.some((c) => typeof c !== 'string')) {
-      throw new TypeError(`grpcService(): option "services.${service}" must be an array of check names, got ${JSON.stringify(checks)}`);
-    }
+    if (!Array.isArray(checks) || checks.some((c) => typeof c !== 'string')) throw check.error(`services.${service}`, 'an array of check names', checks);
   }
 
   /** The serving status of `service`, or undefined when the service is unknown. */

@@ -1,5 +1,6 @@
-import { diag } from '@opentelemetry/api';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { diag } from '../common/otel-api.js';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { OptionChecker } from '../common/option-checker.js';
 import type { CheckState, ShowDetails } from './check-types.js';
 import { mayShowDetails, withholdDetails } from './disclosure.js';
 import { designReport, healthJsonReport, httpStatusOf, type HealthSnapshot } from './report.js';
@@ -207,27 +208,22 @@ function send(req: IncomingMessage, res: ServerResponse, status: number, type: s
 }
 
 function checkServeOptions(options: ServeOptions): void {
-  const where = 'HealthCheckManager.serve()';
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError(`${where}: options must be an object with "port", got ${String(options)}`);
-  }
+  const check = new OptionChecker('HealthCheckManager.serve()');
+  check.object('options', options);
   const { port, host, unref } = options;
-  if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65_535) {
-    throw new TypeError(`${where}: option "port" must be an integer from 0 to 65535, got ${JSON.stringify(port)}`);
-  }
-  if (host !== undefined && (typeof host !== 'string' || host === '')) {
-    throw new TypeError(`${where}: option "host" must be a non-empty string, got ${JSON.stringify(host)}`);
-  }
-  if (unref !== undefined && typeof unref !== 'boolean') {
-    throw new TypeError(`${where}: option "unref" must be a boolean, got ${JSON.stringify(unref)}`);
-  }
+  const rule = { integer: true, min: 0, max: 65_535 };
+  if (check.number('port', port, undefined, rule) === undefined) throw check.error('port', 'an integer from 0 to 65535', port);
+  if (host !== undefined && (typeof host !== 'string' || host === '')) throw check.error('host', 'a non-empty string', host);
+  check.boolean('unref', unref, false);
 }
 
 /** A server for `handler`, resolved once it listens; a port in use rejects with an error naming the option. */
 export function listen(handler: HealthRequestHandler, options: ServeOptions): Promise<Server> {
   checkServeOptions(options);
   const { port, host = DEFAULT_HEALTH_HOST, unref } = options;
-  const server = createServer((req, res) => handler(req, res));
+  // Fetched here, not imported: `import 'node:http'` also builds its lazy exports (undici's
+  // WebSocket among them), which would be most of what importing breakwater costs.
+  const server = process.getBuiltinModule('node:http').createServer((req, res) => handler(req, res));
   return new Promise((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException): void => {
       const where = `HealthCheckManager.serve(): cannot listen on option "port" ${port} (host ${host})`;

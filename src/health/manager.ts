@@ -1,6 +1,7 @@
-import { diag } from '@opentelemetry/api';
+import { diag } from '../common/otel-api.js';
 import type { Server } from 'node:http';
 import { Listeners } from '../breaker/listeners.js';
+import { OptionChecker } from '../common/option-checker.js';
 import type {
   CheckRegistration,
   CheckState,
@@ -66,7 +67,7 @@ export class HealthCheckManager {
   register(registration: CheckRegistration): void {
     const settings = checkSettings(registration, this.settings);
     if (this.entries.has(settings.name)) {
-      throw new Error(`HealthCheckManager.register(): option "name" must be unique, got "${settings.name}" twice`);
+      throw new OptionChecker('HealthCheckManager.register()').error('name', 'unique (a check of that name is registered)', settings.name);
     }
     const entry: Entry = {
       settings,

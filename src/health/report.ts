@@ -1,4 +1,4 @@
-import type { CheckState, HealthStatus } from './check-types.js';
+import type { CheckState, ComponentType, HealthStatus } from './check-types.js';
 import { roundScore } from './scoring.js';
 
 /** One component in `GET /health` (DESIGN.md; snake_case because users already parse it). */
@@ -67,8 +67,11 @@ export function designReport(snapshot: HealthSnapshot): HealthReport {
 /** IETF "Health Check Response Format for HTTP APIs" (draft-inadarei-api-health-check) status. */
 export type HealthJsonStatus = 'pass' | 'warn' | 'fail';
 
+/** The draft's component types: a data store, the system itself, or any other component. */
+export type HealthJsonComponentType = 'datastore' | 'system' | 'component';
+
 export interface HealthJsonCheck {
-  componentType: string;
+  componentType: HealthJsonComponentType;
   status: HealthJsonStatus;
   /** How long the check took. */
   observedValue?: number;
@@ -82,7 +85,7 @@ export interface HealthJsonReport {
   status: HealthJsonStatus;
   /** Why the service is not passing (absent when it passes). */
   output?: string;
-  /** Keyed "name:componentType". */
+  /** Keyed "componentName:measurementName" as the draft has it: "database:responseTime". */
   checks: Record<string, HealthJsonCheck[]>;
 }
 
@@ -92,13 +95,28 @@ export function toHealthJsonStatus(status: HealthStatus): HealthJsonStatus {
   return 'warn';
 }
 
+const HEALTH_JSON_TYPES: Record<ComponentType, HealthJsonComponentType> = {
+  database: 'datastore',
+  system: 'system',
+  grpc_server: 'component',
+  websocket: 'component',
+  circuit_breaker: 'component',
+  custom: 'component',
+};
+
+/**
+ * The draft's measurement of each check: how long it took, so every check is one
+ * `NAME:responseTime` entry (its message in `output`), whatever it measured.
+ */
+const MEASUREMENT = 'responseTime';
+
 /** The same snapshot in the `application/health+json` format. */
 export function healthJsonReport(snapshot: HealthSnapshot): HealthJsonReport {
   const checks: Record<string, HealthJsonCheck[]> = {};
   const notPassing: string[] = [];
   for (const check of snapshot.checks) {
     const entry: HealthJsonCheck = {
-      componentType: check.componentType,
+      componentType: HEALTH_JSON_TYPES[check.componentType],
       status: toHealthJsonStatus(check.status),
       output: check.message,
     };
@@ -107,7 +125,7 @@ export function healthJsonReport(snapshot: HealthSnapshot): HealthJsonReport {
       entry.observedUnit = 'ms';
       entry.time = new Date(check.checkedAt).toISOString();
     }
-    checks[`${check.name}:${check.componentType}`] = [entry];
+    checks[`${check.name}:${MEASUREMENT}`] = [entry];
     if (check.status !== 'healthy') notPassing.push(`${check.name} ${check.status}`);
   }
   const report: HealthJsonReport = { status: toHealthJsonStatus(snapshot.overall), checks };

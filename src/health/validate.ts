@@ -1,4 +1,4 @@
-import { MAX_TIMER_MS, MAX_TIMER_TEXT } from '../common/timer-limit.js';
+import { OptionChecker } from '../common/option-checker.js';
 import {
   COMPONENT_TYPES,
   type CheckFunction,
@@ -57,62 +57,24 @@ const defaultTimers: HealthTimers = {
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
 };
 
-function show(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'function') return 'a function';
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return String(value);
-  }
+/** Throws the checker's error for one option: for validators that are not a constructor's (the ready-made checks). */
+export function fail(where: string, option: string, rule: string, value: unknown): never {
+  throw new OptionChecker(where).error(option, rule, value);
 }
 
-function fail(where: string, option: string, rule: string, value: unknown): never {
-  throw new TypeError(`${where}: option "${option}" must be ${rule}, got ${show(value)}`);
-}
+const HEAL_OPTIONS: ReadonlySet<string> = new Set(['timeoutMs', 'cooldownMs', 'backoffMultiplier', 'maxCooldownMs', 'maxAttempts']);
 
-/** A delay that ends up in a timer: above MAX_TIMER_MS Node would fire it after 1 ms, in a loop. */
-export function milliseconds(where: string, option: string, value: unknown, fallback: number, allowZero = false): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (value === 0 && !allowZero)) {
-    fail(where, option, `a ${allowZero ? 'non-negative' : 'positive'} finite number of milliseconds`, value);
-  }
-  if (value > MAX_TIMER_MS) fail(where, option, `at most ${MAX_TIMER_TEXT}`, value);
-  return value;
-}
-
-function inRange(where: string, option: string, value: unknown, fallback: number, min: number, max: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
-    fail(where, option, `a number from ${min} to ${max}`, value);
-  }
-  return value;
-}
-
-function integer(where: string, option: string, value: unknown, fallback: number, min: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-    fail(where, option, `an integer >= ${min}`, value);
-  }
-  return value;
-}
-
-function flag(where: string, option: string, value: unknown, fallback: boolean): boolean {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'boolean') fail(where, option, 'a boolean', value);
-  return value;
-}
-
-function healPolicy(where: string, prefix: string, options: Record<string, unknown>, base: HealPolicy): HealPolicy {
+function healPolicy(check: OptionChecker, options: Record<string, unknown>, base: HealPolicy): HealPolicy {
+  check.known(options, HEAL_OPTIONS);
   const policy: HealPolicy = {
-    timeoutMs: milliseconds(where, `${prefix}timeoutMs`, options.timeoutMs, base.timeoutMs),
-    cooldownMs: milliseconds(where, `${prefix}cooldownMs`, options.cooldownMs, base.cooldownMs, true),
-    backoffMultiplier: inRange(where, `${prefix}backoffMultiplier`, options.backoffMultiplier, base.backoffMultiplier, 1, 1_000),
-    maxCooldownMs: milliseconds(where, `${prefix}maxCooldownMs`, options.maxCooldownMs, base.maxCooldownMs, true),
-    maxAttempts: integer(where, `${prefix}maxAttempts`, options.maxAttempts, base.maxAttempts, 1),
+    timeoutMs: check.milliseconds('timeoutMs', options.timeoutMs, base.timeoutMs),
+    cooldownMs: check.milliseconds('cooldownMs', options.cooldownMs, base.cooldownMs, true),
+    backoffMultiplier: check.number('backoffMultiplier', options.backoffMultiplier, base.backoffMultiplier, { min: 1, max: 1_000 }),
+    maxCooldownMs: check.milliseconds('maxCooldownMs', options.maxCooldownMs, base.maxCooldownMs, true),
+    maxAttempts: check.number('maxAttempts', options.maxAttempts, base.maxAttempts, { integer: true, min: 1 }),
   };
   if (policy.maxCooldownMs < policy.cooldownMs) {
-    fail(where, `${prefix}maxCooldownMs`, `>= ${prefix}cooldownMs (${policy.cooldownMs})`, policy.maxCooldownMs);
+    throw check.error('maxCooldownMs', `>= ${check.prefix}cooldownMs (${policy.cooldownMs})`, policy.maxCooldownMs);
   }
   return policy;
 }
@@ -125,85 +87,96 @@ const HEAL_DEFAULTS: HealPolicy = {
   maxAttempts: 3,
 };
 
+const MANAGER_OPTIONS: ReadonlySet<string> = new Set<keyof HealthCheckManagerOptions>([
+  'checkIntervalMs', 'timeoutMs', 'unhealthyBelowScore', 'heal', 'clock', 'timers', 'showDetails', 'shutdownDelayMs',
+  'readinessGroup', 'livenessGroup',
+]);
+
 export function managerSettings(options: HealthCheckManagerOptions = {}): ManagerSettings {
-  const where = 'new HealthCheckManager()';
-  if (typeof options !== 'object' || options === null) fail(where, 'options', 'an object', options);
-  const heal = options.heal ?? {};
-  if (typeof heal !== 'object' || heal === null) fail(where, 'heal', 'an object', heal);
+  const check = new OptionChecker('new HealthCheckManager()');
+  check.object('options', options);
+  check.known(options, MANAGER_OPTIONS);
+  const heal = check.object('heal', options.heal ?? {});
   const clock = options.clock ?? defaultClock;
-  if (typeof clock?.now !== 'function') fail(where, 'clock', 'an object with now()', clock);
+  if (typeof clock?.now !== 'function') throw check.error('clock', 'an object with now()', clock);
   const timers = options.timers ?? defaultTimers;
   if (typeof timers?.setTimeout !== 'function' || typeof timers.clearTimeout !== 'function') {
-    fail(where, 'timers', 'an object with setTimeout() and clearTimeout()', timers);
+    throw check.error('timers', 'an object with setTimeout() and clearTimeout()', timers);
   }
   return {
-    checkIntervalMs: milliseconds(where, 'checkIntervalMs', options.checkIntervalMs, 10_000),
-    timeoutMs: milliseconds(where, 'timeoutMs', options.timeoutMs, 5_000),
-    unhealthyBelowScore: inRange(where, 'unhealthyBelowScore', options.unhealthyBelowScore, 50, 0, 100),
-    heal: healPolicy(where, 'heal.', heal as Record<string, unknown>, HEAL_DEFAULTS),
+    checkIntervalMs: check.milliseconds('checkIntervalMs', options.checkIntervalMs, 10_000),
+    timeoutMs: check.milliseconds('timeoutMs', options.timeoutMs, 5_000),
+    unhealthyBelowScore: check.number('unhealthyBelowScore', options.unhealthyBelowScore, 50, { min: 0, max: 100 }),
+    heal: healPolicy(check.nested('heal'), heal, HEAL_DEFAULTS),
     clock,
     elapsed: options.clock === undefined ? () => performance.now() : () => clock.now(),
     timers,
-    showDetails: showDetails(where, options.showDetails),
-    shutdownDelayMs: milliseconds(where, 'shutdownDelayMs', options.shutdownDelayMs, 0, true),
-    readinessGroup: groupName(where, 'readinessGroup', options.readinessGroup),
-    livenessGroup: groupName(where, 'livenessGroup', options.livenessGroup),
+    showDetails: showDetails(check, options.showDetails),
+    shutdownDelayMs: check.milliseconds('shutdownDelayMs', options.shutdownDelayMs, 0, true),
+    readinessGroup: groupName(check, 'readinessGroup', options.readinessGroup),
+    livenessGroup: groupName(check, 'livenessGroup', options.livenessGroup),
   };
 }
 
-function showDetails(where: string, value: unknown): ShowDetails {
+function showDetails(check: OptionChecker, value: unknown): ShowDetails {
   if (value === undefined) return 'never';
   if (value === 'always' || value === 'never' || typeof value === 'function') return value as ShowDetails;
-  fail(where, 'showDetails', "'always', 'never' or a function of the request returning a boolean", value);
+  throw check.error('showDetails', "'always', 'never' or a function of the request returning a boolean", value);
 }
 
 /** Group names become URL path segments (`/health/GROUP`). */
 const GROUP = /^[A-Za-z0-9_.-]+$/;
 
-function groupName(where: string, option: string, value: unknown): string | undefined {
+function groupName(check: OptionChecker, option: string, value: unknown): string | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== 'string' || !GROUP.test(value)) fail(where, option, 'a group name of letters, digits, _ . -', value);
+  if (typeof value !== 'string' || !GROUP.test(value)) throw check.error(option, 'a group name of letters, digits, _ . -', value);
   return value;
 }
 
-function groups(where: string, value: unknown): readonly string[] {
+function groups(check: OptionChecker, value: unknown): readonly string[] {
   if (value === undefined) return [];
-  if (!Array.isArray(value)) fail(where, 'groups', 'an array of group names', value);
-  value.forEach((g, i) => groupName(where, `groups[${i}]`, g));
+  if (!Array.isArray(value)) throw check.error('groups', 'an array of group names', value);
+  value.forEach((g, i) => groupName(check, `groups[${i}]`, g));
   return Object.freeze([...new Set(value as string[])]);
 }
 
 const NAME = /^[^\s]+$/;
 
-export function checkSettings(registration: CheckRegistration, manager: ManagerSettings): CheckSettings {
-  const where = 'HealthCheckManager.register()';
-  if (typeof registration !== 'object' || registration === null) fail(where, 'registration', 'an object', registration);
-  const r = registration;
-  if (typeof r.name !== 'string' || !NAME.test(r.name)) fail(where, 'name', 'a non-empty string without spaces', r.name);
+const REGISTRATION_OPTIONS: ReadonlySet<string> = new Set<keyof CheckRegistration>([
+  'name', 'componentType', 'check', 'intervalMs', 'timeoutMs', 'weight', 'critical', 'autoHeal', 'heal',
+  'healTimeoutMs', 'maxHealAttempts', 'healCooldownMs', 'close', 'groups',
+]);
+
+/** `where` names the caller in errors: a ready-made check validates its registration when it is made. */
+export function checkSettings(registration: CheckRegistration, manager: ManagerSettings, where = 'HealthCheckManager.register()'): CheckSettings {
+  const check = new OptionChecker(where);
+  const r = check.object('registration', registration) as unknown as CheckRegistration;
+  check.known(r, REGISTRATION_OPTIONS);
+  if (typeof r.name !== 'string' || !NAME.test(r.name)) throw check.error('name', 'a non-empty string without spaces', r.name);
   const componentType = r.componentType ?? 'custom';
-  if (!COMPONENT_TYPES.includes(componentType)) fail(where, 'componentType', `one of ${COMPONENT_TYPES.join(', ')}`, componentType);
-  if (typeof r.check !== 'function') fail(where, 'check', 'a function', r.check);
-  const autoHeal = flag(where, 'autoHeal', r.autoHeal, false);
-  if (r.heal !== undefined && typeof r.heal !== 'function') fail(where, 'heal', 'a function', r.heal);
-  if (autoHeal && r.heal === undefined) fail(where, 'heal', 'a function when autoHeal is true', r.heal);
-  if (r.close !== undefined && typeof r.close !== 'function') fail(where, 'close', 'a function', r.close);
+  if (!COMPONENT_TYPES.includes(componentType)) throw check.error('componentType', `one of ${COMPONENT_TYPES.join(', ')}`, componentType);
+  if (typeof r.check !== 'function') throw check.error('check', 'a function', r.check);
+  const autoHeal = check.boolean('autoHeal', r.autoHeal, false);
+  const heal = check.fn<HealFunction>('heal', r.heal);
+  if (autoHeal && heal === undefined) throw check.error('heal', 'a function when autoHeal is true', r.heal);
+  const close = check.fn<() => void>('close', r.close);
   return {
     name: r.name,
     componentType,
     check: r.check,
-    intervalMs: milliseconds(where, 'intervalMs', r.intervalMs, manager.checkIntervalMs),
-    timeoutMs: milliseconds(where, 'timeoutMs', r.timeoutMs, manager.timeoutMs),
-    weight: inRange(where, 'weight', r.weight, 1, 0, Number.MAX_SAFE_INTEGER),
-    critical: flag(where, 'critical', r.critical, false),
-    heal: autoHeal ? r.heal : undefined,
+    intervalMs: check.milliseconds('intervalMs', r.intervalMs, manager.checkIntervalMs),
+    timeoutMs: check.milliseconds('timeoutMs', r.timeoutMs, manager.timeoutMs),
+    weight: check.number('weight', r.weight, 1, { min: 0, max: Number.MAX_SAFE_INTEGER }),
+    critical: check.boolean('critical', r.critical, false),
+    heal: autoHeal ? heal : undefined,
     healPolicy: {
       ...manager.heal,
-      timeoutMs: milliseconds(where, 'healTimeoutMs', r.healTimeoutMs, manager.heal.timeoutMs),
-      maxAttempts: integer(where, 'maxHealAttempts', r.maxHealAttempts, manager.heal.maxAttempts, 1),
-      cooldownMs: milliseconds(where, 'healCooldownMs', r.healCooldownMs, manager.heal.cooldownMs, true),
+      timeoutMs: check.milliseconds('healTimeoutMs', r.healTimeoutMs, manager.heal.timeoutMs),
+      maxAttempts: check.number('maxHealAttempts', r.maxHealAttempts, manager.heal.maxAttempts, { integer: true, min: 1 }),
+      cooldownMs: check.milliseconds('healCooldownMs', r.healCooldownMs, manager.heal.cooldownMs, true),
       maxCooldownMs: Math.max(manager.heal.maxCooldownMs, r.healCooldownMs ?? 0),
     },
-    close: r.close,
-    groups: groups(where, r.groups),
+    close,
+    groups: groups(check, r.groups),
   };
 }

@@ -1,6 +1,7 @@
 import type { DiagLogger } from '@opentelemetry/api';
 import type { CircuitOpenError } from '../breaker/errors.js';
 import type { Permit } from '../breaker/types.js';
+import { rejectionOverBudget } from '../common/rejection-turns.js';
 import { abandonedIsFailure, abandonError } from './abandoned-call.js';
 import { GRPC_DEADLINE_EXCEEDED, grpcCallOutcome, retryPushbackMs } from './grpc-outcome.js';
 
@@ -202,6 +203,10 @@ export interface RejectionStatus extends GrpcStatus {
   cause: CircuitOpenError;
 }
 
+function endCall(listener: GrpcListener, status: RejectionStatus): void {
+  listener.onReceiveStatus(status);
+}
+
 /**
  * The stand-in for a call the breaker did not permit. It never touches the channel: nothing is
  * resolved, connected or sent. It ends with UNAVAILABLE — what gRPC clients already treat as "the
@@ -223,7 +228,10 @@ export class RejectedCall implements GrpcCall {
   start(_metadata: unknown, listener: GrpcListener): void {
     if (this.started) return;
     this.started = true;
-    process.nextTick(() => listener.onReceiveStatus(this.status));
+    // Past this turn's rejection budget the status waits for setImmediate instead, so a tight
+    // retry loop leaves room for timers and I/O.
+    if (rejectionOverBudget()) setImmediate(endCall, listener, this.status);
+    else process.nextTick(endCall, listener, this.status);
   }
 
   // The call has already ended (from the caller's point of view); a cancel cannot change that.

@@ -2,6 +2,7 @@ import http from 'node:http';
 import { InstrumentationNodeModuleDefinition } from '@opentelemetry/instrumentation';
 import type { CircuitBreaker } from '../breaker/circuit-breaker.js';
 import { CallTimeoutError, CircuitOpenError } from '../breaker/errors.js';
+import { deliverRejection } from '../common/rejection-turns.js';
 import type { ClientContext } from './client-context.js';
 import { httpDestination, type AgentRequestOptions } from './http-destination.js';
 import { HttpExchangeOutcome, retryAfterApplies } from './http-outcome.js';
@@ -169,9 +170,15 @@ function deadline(req: http.ClientRequest, name: string, timeoutMs: number): Nod
   return setTimeout(() => req.destroy(new CallTimeoutError(name, timeoutMs)), timeoutMs).unref();
 }
 
-/** Fail the request exactly as an agent fails one whose connection could not be made. */
+/**
+ * Fail the request exactly as an agent fails one whose connection could not be made; past this
+ * turn's rejection budget, on setImmediate, so a tight retry loop leaves room for timers and I/O.
+ */
 function reject(req: http.ClientRequest, breaker: CircuitBreaker): void {
-  const error = new CircuitOpenError(breaker.name, breaker.retryAfterMs(), breaker.state);
+  deliverRejection(failRequest, req, new CircuitOpenError(breaker.name, breaker.retryAfterMs(), breaker.state));
+}
+
+function failRequest(req: http.ClientRequest, error: CircuitOpenError): void {
   (req as unknown as { onSocket(socket: undefined, err: Error): void }).onSocket(undefined, error);
 }
 

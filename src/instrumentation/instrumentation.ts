@@ -5,7 +5,8 @@ import {
   type InstrumentationModuleDefinition,
   type InstrumentationNodeModuleDefinition,
 } from '@opentelemetry/instrumentation';
-import { BreakerRegistry, defaultRegistry } from '../breaker/registry.js';
+import { BreakerRegistry, defaultRegistry, replaceRegistryDefaults } from '../breaker/registry.js';
+import { OptionChecker } from '../common/option-checker.js';
 import { resolveConfig, type ResolvedConfig, type ResolvedHealth } from '../config/resolve.js';
 import { breakerRegistryCheck } from '../health/checks/breakers.js';
 import { systemCheck } from '../health/checks/system.js';
@@ -21,6 +22,9 @@ import type { BreakwaterInstrumentationConfig, InstrumentedClient } from './type
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version.js';
 
 const LOADED_BUILTINS: Readonly<Record<string, object>> = { http, https };
+
+/** Options that shape what the constructor builds (registry, patches, telemetry, health). */
+const CONSTRUCTION_ONLY = ['maxBreakers', 'instrument', 'durationHistogram', 'health'] as const;
 
 /** What the instrumentation builds once, on first need (the base constructor calls in early). */
 interface Parts {
@@ -49,6 +53,8 @@ export class BreakwaterInstrumentation extends InstrumentationBase<BreakwaterIns
   declare private _parts: Parts | undefined;
   declare private _healthServing: Promise<Server | undefined> | undefined;
   declare private _definitions: InstrumentationNodeModuleDefinition[] | undefined;
+  /** The config given at construction: the options read only then keep its values. */
+  declare private _firstConfig: BreakwaterInstrumentationConfig | undefined;
 
   /** @throws ConfigError naming the option and value when the config is invalid. */
   constructor(config: BreakwaterInstrumentationConfig = {}) {
@@ -61,16 +67,35 @@ export class BreakwaterInstrumentation extends InstrumentationBase<BreakwaterIns
   }
 
   /**
-   * Validates and applies a new config. `maxBreakers`, `instrument`, `durationHistogram` and
-   * `health` are read at construction only; the rest applies to the next request (breaker
+   * Validates and applies a new config, which replaces the old one whole: an option left out is
+   * back to its default. `maxBreakers`, `instrument`, `durationHistogram` and `health` are read at
+   * construction only: they keep their first value (a different one is warned about through diag),
+   * and `getConfig()` shows the value in force. The rest applies to the next request (breaker
    * options to breakers created from then on).
    * @throws ConfigError naming the option and value when the config is invalid.
    */
   override setConfig(config: BreakwaterInstrumentationConfig = {}): void {
-    const settings = resolveConfig(config);
-    super.setConfig(config);
+    const first = this._firstConfig;
+    let effective = config;
+    if (first !== undefined && typeof config === 'object' && config !== null) {
+      effective = { ...config };
+      for (const key of CONSTRUCTION_ONLY) {
+        if (key in config && config[key] !== first[key]) {
+          this._diag.warn(`breakwater: setConfig(): "${key}" is read at construction only; its first value stays in force`);
+        }
+        if (first[key] === undefined) delete effective[key];
+        else (effective as Record<string, unknown>)[key] = first[key];
+      }
+    }
+    const settings = resolveConfig(effective);
+    super.setConfig(effective);
     this._settings = settings;
-    if (this._parts) this._parts.context.settings = settings;
+    this._firstConfig ??= effective;
+    if (this._parts) {
+      // Replaced, not merged: breaker options left out of the new config are back to their defaults.
+      replaceRegistryDefaults(this._parts.registry, settings.breaker, new OptionChecker('BreakwaterInstrumentation').nested('breaker'));
+      this._parts.context.settings = settings;
+    }
   }
 
   /** The health checks run while enabled (config `health`), or undefined when health is off. */

@@ -1,4 +1,4 @@
-import { ConfigError } from '../config/errors.js';
+import { ConfigError } from '../common/config-error.js';
 import type { InstrumentedClient } from './types.js';
 
 /*
@@ -26,9 +26,10 @@ export function claimClients(owner: object, clients: ReadonlySet<InstrumentedCli
   if (taken.length > 0) {
     const list = taken.join(', ');
     throw new ConfigError(
+      'BreakwaterInstrumentation',
       'instrument',
-      [...clients],
       `clients no other enabled BreakwaterInstrumentation protects (${list}: already protected by one in this process; disable it first, or leave ${list} out of instrument)`,
+      [...clients],
     );
   }
   for (const c of clients) held.set(c, owner);

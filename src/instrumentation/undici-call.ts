@@ -23,6 +23,7 @@
 import type { CircuitBreaker } from '../breaker/circuit-breaker.js';
 import { backoffMs } from '../breaker/backoff.js';
 import { CallTimeoutError } from '../breaker/errors.js';
+import { deliverRejection } from '../common/rejection-turns.js';
 import type { Permit } from '../breaker/types.js';
 import type { ClientContext } from './client-context.js';
 import { abandonedIsFailure, abandonError } from './abandoned-call.js';
@@ -89,16 +90,27 @@ export function isModernHandler(handler: object): handler is ModernHandler {
   return typeof (handler as ModernHandler).onRequestStart === 'function';
 }
 
-/** Answers a dispatch that the breaker did not permit, the way a dispatcher answers a failed one. */
+/**
+ * Answers a dispatch that the breaker did not permit, the way a dispatcher answers a failed one;
+ * past this turn's rejection budget, on setImmediate, so a tight retry loop leaves room for timers
+ * and I/O. A handler that cannot take an error gets the throw at once, as before.
+ */
 export function rejectDispatch(handler: object, err: Error): void {
   if (isModernHandler(handler)) {
     if (typeof handler.onResponseError !== 'function') throw err;
-    handler.onResponseError(null, err);
+    deliverRejection(modernError, handler, err);
   } else {
-    const legacy = handler as LegacyHandler;
-    if (typeof legacy.onError !== 'function') throw err;
-    legacy.onError(err);
+    if (typeof (handler as LegacyHandler).onError !== 'function') throw err;
+    deliverRejection(legacyError, handler as LegacyHandler, err);
   }
+}
+
+function modernError(handler: ModernHandler, err: Error): void {
+  handler.onResponseError!(null, err);
+}
+
+function legacyError(handler: LegacyHandler, err: Error): void {
+  handler.onError!(err);
 }
 
 abstract class ProtectedCall {
@@ -122,6 +134,8 @@ abstract class ProtectedCall {
   private readonly startedAt = Date.now();
   /** The `callTimeoutMs` timer, cleared once the permit is settled. */
   private deadline: NodeJS.Timeout | undefined;
+  /** The failure the pending retry follows: the call's outcome if the retry is called off. */
+  private retryingAfter: unknown;
 
   constructor(setup: CallSetup) {
     this.setup = setup;
@@ -182,6 +196,7 @@ abstract class ProtectedCall {
       if (this.mayRetry(err) && (retryAfterMs === undefined || retryAfterMs <= this.setup.retry!.maxDelayMs)) {
         this.draining = true;
         this.serverWaitMs = retryAfterMs ?? 0;
+        this.retryingAfter = err;
         return false;
       }
       this.markSettled();
@@ -212,6 +227,7 @@ abstract class ProtectedCall {
     }
     try {
       if (this.mayRetry(err)) {
+        this.retryingAfter = err;
         this.retryLater();
         return false;
       }
@@ -273,9 +289,29 @@ abstract class ProtectedCall {
     // awaiting (its socket would hold the process open too), and it is bounded by maxDelayMs.
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      this.attempt++;
-      this.sendAgain();
+      // Another call may have opened the breaker during the wait: the retry is not sent.
+      if (this.setup.breaker.state === 'open') this.callOff();
+      else {
+        this.attempt++;
+        this.sendAgain();
+      }
     }, delay);
+  }
+
+  /** Ends the call instead of retrying: the last failure is its outcome, the caller gets the breaker's CircuitOpenError. */
+  private callOff(): void {
+    const { breaker, permit } = this.setup;
+    let err: Error;
+    try {
+      err = breaker.openError();
+      this.markSettled();
+      permit.failure(this.retryingAfter);
+    } catch (fault) {
+      this.internalFault(fault);
+      err = toError(this.retryingAfter);
+    }
+    this.finish();
+    this.deliverError(err);
   }
 
   private sendAgain(): void {

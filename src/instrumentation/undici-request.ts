@@ -3,7 +3,8 @@
  * request goes, whether it may be sent again, and one response header. Pure: no undici import
  * (breakwater works with Node's bundled undici and whichever `undici` package the application has).
  */
-import { OptionChecker, resolveRetry, type ResolvedRetry } from '../breaker/options.js';
+import { resolveRetry, type ResolvedRetry } from '../breaker/options.js';
+import { OptionChecker } from '../common/option-checker.js';
 import type { RetryOptions } from '../breaker/types.js';
 import { MAX_LABEL_LENGTH } from '../common/bounded-label.js';
 import { normalHost } from '../common/host-port.js';

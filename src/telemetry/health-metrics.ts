@@ -1,4 +1,5 @@
-import { diag, type BatchObservableResult, type Meter, type Observable } from '@opentelemetry/api';
+import type { BatchObservableResult, Meter, Observable } from '@opentelemetry/api';
+import { diag } from '../common/otel-api.js';
 import type { HealthStatus } from '../health/check-types.js';
 import type { HealthCheckManager } from '../health/manager.js';
 import { roundScore } from '../health/scoring.js';

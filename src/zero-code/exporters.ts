@@ -1,6 +1,6 @@
 import type { IMetricReader } from '@opentelemetry/sdk-metrics';
 import { list } from '../config/env.js';
-import { describe } from '../config/errors.js';
+import { describe } from '../common/config-error.js';
 import { servePrometheus, type PrometheusExporterClass } from './prometheus-endpoint.js';
 
 type Env = Readonly<Record<string, string | undefined>>;

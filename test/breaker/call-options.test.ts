@@ -241,6 +241,73 @@ describe('per-call options with fake timers', () => {
       expect(invariantHolds(b)).toBe(true);
     });
 
+    it('does not send a retry whose wait began before another call opened the breaker', async () => {
+      const b = new CircuitBreaker({ name: 'r', failureThreshold: 1 });
+      let n = 0;
+      const down = new Error('down');
+      const call = b
+        .execute(
+          async () => {
+            n++;
+            throw down;
+          },
+          { retry: { attempts: 3, baseDelayMs: 1_000, jitter: 0 } },
+        )
+        .catch((e: unknown) => e);
+      await vi.advanceTimersByTimeAsync(500); // the first attempt failed; its retry is waiting
+      expect(n).toBe(1);
+      expect(b.state).toBe('closed');
+      await failTimes(b, 1); // a concurrent call trips the breaker during the wait
+      expect(b.state).toBe('open');
+      await vi.advanceTimersByTimeAsync(10_000);
+      expect(await call).toBe(down); // the last error, not a retry
+      expect(n).toBe(1);
+      expect(b.metrics).toMatchObject({ totalCalls: 2, failedCalls: 2 });
+      expect(invariantHolds(b)).toBe(true);
+    });
+
+    it('does not retry a failed result either once the breaker opened during the wait', async () => {
+      const b = new CircuitBreaker({ name: 'r', failureThreshold: 1, isResultFailure: (v) => v === 'bad' });
+      let n = 0;
+      const call = b.execute(
+        () => {
+          n++;
+          return 'bad';
+        },
+        { retry: { attempts: 3, baseDelayMs: 1_000, jitter: 0 } },
+      );
+      await vi.advanceTimersByTimeAsync(500);
+      await failTimes(b, 1);
+      await vi.advanceTimersByTimeAsync(10_000);
+      expect(await call).toBe('bad');
+      expect(n).toBe(1);
+    });
+
+    it('waits out the longest retry delay Node can honour instead of retrying at once', async () => {
+      const max = 2 ** 31 - 1;
+      const b = new CircuitBreaker({ name: 'r', retry: { attempts: 2, baseDelayMs: max, maxDelayMs: max, jitter: 0 }, callTimeoutMs: max });
+      let n = 0;
+      const call = b.execute(async () => {
+        if (++n === 1) throw new Error('once');
+        return 'ok';
+      });
+      await vi.advanceTimersByTimeAsync(1_000);
+      expect(n).toBe(1); // a delay of 2^31 or more would have fired after 1 ms
+      await vi.advanceTimersByTimeAsync(max);
+      expect(await call).toBe('ok');
+      expect(n).toBe(2);
+    });
+
+    it('a call timeout of the timer maximum does not time the call out at once', async () => {
+      const b = new CircuitBreaker({ name: 't', callTimeoutMs: 2 ** 31 - 1 });
+      let signal: AbortSignal | undefined;
+      const call = b.execute((s) => ((signal = s), never())).catch((e: unknown) => e);
+      await vi.advanceTimersByTimeAsync(60_000);
+      expect(signal!.aborted).toBe(false);
+      await vi.advanceTimersByTimeAsync(2 ** 31);
+      expect(await call).toBeInstanceOf(CallTimeoutError);
+    });
+
     it('a timeout is retried as a failure; each attempt gets its own timeout', async () => {
       const b = new CircuitBreaker({ name: 'r' });
       let n = 0;

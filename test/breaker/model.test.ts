@@ -170,7 +170,7 @@ const config: fc.Arbitrary<Config> = fc
     minCalls: fc.integer({ min: 1, max: 8 }),
     successThreshold: fc.integer({ min: 1, max: 3 }),
     halfOpenMaxCalls: fc.integer({ min: 1, max: 3 }),
-    openTimeoutMs: fc.integer({ min: 0, max: 1_000 }),
+    openTimeoutMs: fc.integer({ min: 1, max: 1_000 }),
     maxExtra: fc.integer({ min: 0, max: 4_000 }),
     backoffMultiplier: fc.constantFrom(1, 1.5, 2, 3),
     shadow: fc.boolean(),

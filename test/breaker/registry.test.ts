@@ -30,9 +30,14 @@ describe('BreakerRegistry', () => {
     expect(() => new BreakerRegistry({ maxBreakers: 0 })).toThrow(/"maxBreakers" must be an integer >= 1, got 0/);
     expect(() => new BreakerRegistry({ maxBreakers: '5' as never })).toThrow(TypeError);
     expect(() => new BreakerRegistry({ defaults: { halfOpenMaxCalls: 0 } })).toThrow(
-      /BreakerRegistry defaults: option "halfOpenMaxCalls" must be an integer >= 1, got 0/,
+      /BreakerRegistry: option "defaults.halfOpenMaxCalls" must be an integer >= 1, got 0/,
     );
-    expect(() => new BreakerRegistry({ defaults: { attributes: { a: {} as never } } })).toThrow(/"attributes\.a"/);
+    expect(() => new BreakerRegistry({ defaults: { attributes: { a: {} as never } } })).toThrow('BreakerRegistry: option "defaults.attributes.a"');
+    expect(() => new BreakerRegistry({ defaults: { failureTreshold: 2 } as never })).toThrow(
+      'BreakerRegistry: unknown option "defaults.failureTreshold" (did you mean "failureThreshold"?)',
+    );
+    expect(() => new BreakerRegistry({ maxBreaker: 2 } as never)).toThrow('BreakerRegistry: unknown option "maxBreaker" (did you mean "maxBreakers"?)');
+    expect(() => new BreakerRegistry().get('k', { sucessThreshold: 2 } as never)).toThrow('unknown option "sucessThreshold" (did you mean "successThreshold"?)');
     const r = new BreakerRegistry();
     expect(() => r.get('')).toThrow(TypeError);
     expect(() => r.get('k', { jitter: 2 })).toThrow(/"jitter"/);

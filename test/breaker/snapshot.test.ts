@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/common/config-error.js';
 import { CircuitBreaker } from '../../src/breaker/circuit-breaker.js';
 import type { CircuitBreakerSnapshot } from '../../src/breaker/types.js';
 import { ManualClock, failTimes, invariantHolds } from './helpers.js';
@@ -96,7 +97,7 @@ describe('toJSON() and initialState', () => {
     const bad = (patch: object): (() => CircuitBreaker) => () =>
       new CircuitBreaker({ name: 'x', initialState: { ...good, ...patch } as CircuitBreakerSnapshot });
     expect(bad({ state: 'ajar' })).toThrow(/"initialState\.state" must be "closed", "open" or "half_open", got "ajar"/);
-    expect(bad({ openings: -1 })).toThrow(RangeError);
+    expect(bad({ openings: -1 })).toThrow(ConfigError);
     expect(bad({ openings: -1 })).toThrow(/"initialState\.openings" must be an integer >= 0, got -1/);
     expect(bad({ state: 'open', openUntil: null })).toThrow(/"initialState\.openUntil"/);
     expect(bad({ forced: 'no' })).toThrow(/"initialState\.forced" must be a boolean/);

@@ -28,6 +28,6 @@ describe('configFromEnv: health variables', () => {
     expect(warnings).toHaveLength(3);
     expect(warnings[0]).toContain('BREAKWATER_HEALTH_HOST="local host"');
     expect(warnings[1]).toContain('BREAKWATER_HEALTH_SHOW_DETAILS="sometimes"');
-    expect(warnings[2]).toContain(`BREAKWATER_SHUTDOWN_DELAY_MS="2147483648": expected a whole number of milliseconds, at most ${MAX_TIMER_TEXT}`);
+    expect(warnings[2]).toBe(`breakwater: ignoring BREAKWATER_SHUTDOWN_DELAY_MS="2147483648": expected a number of milliseconds from 0 to ${MAX_TIMER_TEXT}; using the default`);
   });
 });

@@ -117,3 +117,37 @@ describe('configFromEnv', () => {
     expect(warnings[0]).toMatch(/BREAKWATER_MAX_OPEN_TIMEOUT_MS="1000".*openTimeoutMs/);
   });
 });
+
+describe('configFromEnv: values that would defeat the breaker', () => {
+  it('refuses BREAKWATER_OPEN_TIMEOUT_MS=0 (fail-fast off) and BREAKWATER_GRPC_FAILURE_CODES with OK, one warning each', () => {
+    const { config, warnings } = read({ BREAKWATER_OPEN_TIMEOUT_MS: '0', BREAKWATER_GRPC_FAILURE_CODES: 'UNAVAILABLE,OK' });
+    expect(config).toEqual({});
+    expect(warnings).toEqual([
+      'breakwater: ignoring BREAKWATER_OPEN_TIMEOUT_MS="0": expected a number > 0; using the default',
+      'breakwater: ignoring BREAKWATER_GRPC_FAILURE_CODES="UNAVAILABLE,OK": expected gRPC status codes 1-16 or their names, such as UNAVAILABLE (0 is OK, never a failure); using the default',
+    ]);
+    expect(read({ BREAKWATER_GRPC_FAILURE_CODES: '0' }).warnings).toHaveLength(1);
+  });
+
+  it('says the range of a number out of range, never that -5 is not a number', () => {
+    const { warnings } = read({
+      BREAKWATER_FAILURE_THRESHOLD: '-5',
+      BREAKWATER_HALF_OPEN_MAX_CALLS: 'five',
+      BREAKWATER_MAX_BREAKERS: '0',
+      BREAKWATER_HEALTH_PORT: '-1',
+    });
+    expect(warnings).toEqual([
+      'breakwater: ignoring BREAKWATER_FAILURE_THRESHOLD="-5": expected an integer >= 1; using the default',
+      'breakwater: ignoring BREAKWATER_HALF_OPEN_MAX_CALLS="five": expected an integer >= 1; using the default',
+      'breakwater: ignoring BREAKWATER_MAX_BREAKERS="0": expected an integer >= 1; using the default',
+      'breakwater: ignoring BREAKWATER_HEALTH_PORT="-1": expected a port, an integer from 0 to 65535; using the default',
+    ]);
+  });
+
+  it('words a bad pair once, with one breakwater: prefix and the variable at fault', () => {
+    const { warnings } = read({ BREAKWATER_OPEN_TIMEOUT_MS: '60000', BREAKWATER_MAX_OPEN_TIMEOUT_MS: '1000' });
+    expect(warnings).toEqual([
+      'breakwater: ignoring BREAKWATER_OPEN_TIMEOUT_MS="60000", BREAKWATER_MAX_OPEN_TIMEOUT_MS="1000": BREAKWATER_MAX_OPEN_TIMEOUT_MS must be >= openTimeoutMs (60000); using the defaults',
+    ]);
+  });
+});

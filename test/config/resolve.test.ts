@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/common/config-error.js';
 import { compileHostPattern, compileHostPatterns } from '../../src/config/host-patterns.js';
 import { parseGrpcFailureCodes } from '../../src/config/grpc-codes.js';
 import { parseHttpFailureStatus } from '../../src/config/http-status.js';
@@ -12,14 +13,18 @@ describe('config parsing', () => {
     expect(statuses(parseHttpFailureStatus([503, 504]))).toEqual([503, 504]);
     expect(statuses(parseHttpFailureStatus(''))).toEqual([]);
     for (const bad of ['600', '99', '500-400', 'abc', '5xx']) {
-      expect(() => parseHttpFailureStatus(bad)).toThrow(`httpFailureStatus=${JSON.stringify(bad)}`);
+      expect(() => parseHttpFailureStatus(bad)).toThrow(`option "httpFailureStatus" must be HTTP statuses (100-599) or ranges like '500-599', comma separated, got ${JSON.stringify(bad)}`);
     }
   });
 
   it('gRPC failure codes: names (any case) and numbers', () => {
     const table = parseGrpcFailureCodes(['unavailable', 4, '13']);
     expect([...table.keys()].filter((c) => table[c] === 1)).toEqual([4, 13, 14]);
-    expect(() => parseGrpcFailureCodes([17])).toThrow('grpcFailureCodes=[17]');
+    expect(() => parseGrpcFailureCodes([17])).toThrow('BreakwaterInstrumentation: option "grpcFailureCodes" must be gRPC status codes 1-16 or their names');
+    expect(() => parseGrpcFailureCodes([17])).toThrow('got [17]');
+    // OK is never a failure: counting it as one would open the breaker on a healthy destination.
+    expect(() => parseGrpcFailureCodes(['UNAVAILABLE', 0])).toThrow('(0 is OK, never a failure), got ["UNAVAILABLE",0]');
+    expect(() => parseGrpcFailureCodes('OK')).toThrow(ConfigError);
   });
 
   it('host patterns: exact, any port, wildcard subdomains, IPv6, RegExp', () => {

@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { ConfigError } from '../../src/common/config-error.js';
 import { MAX_TIMER_TEXT } from '../../src/common/timer-limit.js';
 import { HealthCheckManager } from '../../src/health/manager.js';
 import { call } from './http-call.js';
@@ -59,7 +60,26 @@ describe('HealthCheckManager: millisecond options Node timers cannot honour', ()
     ['healTimeoutMs', () => new HealthCheckManager().register({ name: 'a', check: () => true, healTimeoutMs: over }), over],
     ['healCooldownMs', () => new HealthCheckManager().register({ name: 'a', check: () => true, healCooldownMs: over }), over],
   ])('refuses %s of 2^31 or more, naming the option, the value and the maximum', (option, build, value) => {
-    expect(build).toThrow(`option "${option}" must be at most ${MAX_TIMER_TEXT}, got ${value}`);
+    expect(build).toThrow(ConfigError);
+    expect(build).toThrow(new RegExp(`option "${option}" must be a number of milliseconds (> 0 and at most|from 0 to) `));
+    expect(build).toThrow(`${MAX_TIMER_TEXT}, got ${value}`);
+  });
+
+  it('a check at the maximum interval runs once, not in a 1 ms loop (fake timers)', async () => {
+    vi.useFakeTimers();
+    try {
+      const health = new HealthCheckManager({ checkIntervalMs: 2 ** 31 - 1 });
+      managers.push(health);
+      let runs = 0;
+      health.register({ name: 'a', check: () => (runs++, true) });
+      await health.start();
+      await vi.advanceTimersByTimeAsync(10_000);
+      expect(runs).toBe(1);
+      await vi.advanceTimersByTimeAsync(2 ** 31);
+      expect(runs).toBe(2);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('accepts the maximum itself', () => {

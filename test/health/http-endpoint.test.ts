@@ -80,12 +80,13 @@ describe('health HTTP endpoint', () => {
     const body = JSON.parse(reply.body);
     expect(body.status).toBe('warn');
     expect(body.output).toBe('cache degraded');
-    expect(Object.keys(body.checks)).toEqual(['database:database', 'cache:custom']);
-    const [db] = body.checks['database:database'];
-    expect(db).toMatchObject({ componentType: 'database', status: 'pass', output: 'ok', observedUnit: 'ms' });
+    // The draft's keys ("componentName:measurementName") and component types (datastore, system, component).
+    expect(Object.keys(body.checks)).toEqual(['database:responseTime', 'cache:responseTime']);
+    const [db] = body.checks['database:responseTime'];
+    expect(db).toMatchObject({ componentType: 'datastore', status: 'pass', output: 'ok', observedUnit: 'ms' });
     expect(typeof db.observedValue).toBe('number');
     expect(Date.parse(db.time)).not.toBeNaN();
-    expect(body.checks['cache:custom'][0]).toMatchObject({ status: 'warn', output: 'degraded' });
+    expect(body.checks['cache:responseTime'][0]).toMatchObject({ componentType: 'component', status: 'warn', output: 'degraded' });
 
     status.database = 'unhealthy';
     await health.runAll();

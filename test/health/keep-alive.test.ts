@@ -18,9 +18,18 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function script(name: string, body: string): string {
   const file = join(dir, name);
-  writeFileSync(file, `import { HealthCheckManager } from ${JSON.stringify(dist)};\n${body}`);
+  writeFileSync(file, `import { HealthCheckManager, grpcHealthCheck, httpCheck, tcpCheck } from ${JSON.stringify(dist)};\n${body}`);
   return file;
 }
+
+/** A loopback server that accepts connections and never answers; it holds no process alive itself. */
+const HANGING_SERVER = `
+import net from 'node:net';
+const server = net.createServer((socket) => socket.unref());
+await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+server.unref();
+const { port } = server.address();
+`;
 
 describe('HealthCheckManager in a plain script', () => {
   it('an awaited runAll() with a hanging check finishes its round and prints the report', async () => {
@@ -58,5 +67,32 @@ process.on('exit', () => console.log('exited with ' + health.check('hangs').stat
     expect(stderr).toBe('');
     expect(code).toBe(0);
     expect(stdout).toBe('exited with unknown still running\n');
+  });
+
+  it('the dependency checks follow the same rule: their sockets hold an awaited runAll(), never the background', async () => {
+    const checks = `
+health.register(httpCheck({ name: 'http', url: \`http://127.0.0.1:\${port}/\` }));
+health.register(grpcHealthCheck({ name: 'grpc', target: \`127.0.0.1:\${port}\` }));
+`;
+    const awaited = script('dependencies-run-all.mjs', `${HANGING_SERVER}
+const health = new HealthCheckManager({ timeoutMs: 100 });
+${checks}
+const report = await health.runAll();
+console.log(report.components.http.message, '/', report.components.grpc.message);
+`);
+    const first = await runNode([awaited]);
+    expect(first.stderr).toBe('');
+    expect(first.stdout).toBe('timed out after 100 ms / timed out after 100 ms\n');
+    const background = script('dependencies-start.mjs', `${HANGING_SERVER}
+const health = new HealthCheckManager({ timeoutMs: 600_000 });
+${checks}
+health.register(tcpCheck({ name: 'tcp', host: '127.0.0.1', port }));
+void health.start();
+process.on('exit', () => console.log('exited with ' + health.check('http').status + ' still running'));
+`);
+    const second = await runNode([background]);
+    expect(second.stderr).toBe('');
+    expect(second.code).toBe(0);
+    expect(second.stdout).toBe('exited with unknown still running\n');
   });
 });

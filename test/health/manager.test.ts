@@ -1,5 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { HealEvent, HealthStatus, StatusChangeEvent } from '../../src/health/check-types.js';
+import { ConfigError } from '../../src/common/config-error.js';
+import { MAX_TIMER_TEXT } from '../../src/common/timer-limit.js';
 import { HealthCheckManager } from '../../src/health/manager.js';
 import { after, deferred, fakeClockManager, trackedTimers } from './helpers.js';
 
@@ -301,7 +303,7 @@ describe('HealthCheckManager: auto-heal', () => {
 describe('HealthCheckManager: validation', () => {
   it('names the option and the value', () => {
     expect(() => new HealthCheckManager({ checkIntervalMs: -5 })).toThrow(
-      'new HealthCheckManager(): option "checkIntervalMs" must be a positive finite number of milliseconds, got -5',
+      `new HealthCheckManager(): option "checkIntervalMs" must be a number of milliseconds > 0 and at most ${MAX_TIMER_TEXT}, got -5`,
     );
     expect(() => new HealthCheckManager({ unhealthyBelowScore: 101 })).toThrow(/"unhealthyBelowScore" must be a number from 0 to 100, got 101/);
     expect(() => new HealthCheckManager({ heal: { maxAttempts: 0 } })).toThrow(/"heal.maxAttempts" must be an integer >= 1, got 0/);
@@ -316,7 +318,20 @@ describe('HealthCheckManager: validation', () => {
     expect(() => health.register({ name: 'x', check, autoHeal: true })).toThrow(/option "heal" must be a function when autoHeal is true/);
     expect(() => health.register({ name: 'x', check: 'yes' as never })).toThrow(/option "check" must be a function, got "yes"/);
     health.register({ name: 'x', check });
-    expect(() => health.register({ name: 'x', check })).toThrow(/option "name" must be unique, got "x" twice/);
+    expect(() => health.register({ name: 'x', check })).toThrow(/option "name" must be unique \(a check of that name is registered\), got "x"/);
+  });
+
+  it('refuses misspelt option names instead of ignoring them (a check that never times out, a critical check that is not)', () => {
+    const health = new HealthCheckManager();
+    const check = (): boolean => true;
+    expect(() => health.register({ name: 'db', check, timeout: 1_000 } as never)).toThrow(
+      'HealthCheckManager.register(): unknown option "timeout" (did you mean "timeoutMs"?)',
+    );
+    expect(() => health.register({ name: 'db', check, Critical: true } as never)).toThrow(ConfigError);
+    expect(() => health.register({ name: 'db', check, Critical: true } as never)).toThrow('(did you mean "critical"?)');
+    expect(() => new HealthCheckManager({ checkInterval: 5_000 } as never)).toThrow('new HealthCheckManager(): unknown option "checkInterval" (did you mean "checkIntervalMs"?)');
+    expect(() => new HealthCheckManager({ heal: { maxAttempt: 2 } } as never)).toThrow('unknown option "heal.maxAttempt" (did you mean "maxAttempts"?)');
+    expect(health.checks()).toHaveLength(0);
   });
 });
 

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { HealthCheckManager } from '../../src/health/manager.js';
-import { codeBlocks, expectedLines, printedBy, readmeSection, REPO_ROOT } from '../readme-blocks.js';
+import { codeBlocks, expectedLines, onSources, printedBy, readmeSection, REPO_ROOT } from '../readme-blocks.js';
 
 // Runs every js example of README's `health` section against the sources, on loopback and
 // ephemeral ports: what it prints must be its `// → text` comments, in order and exactly. The two
@@ -14,8 +14,7 @@ const blocks = codeBlocks(section, ['js', 'yaml']);
 const tmp = `${root}test/health/.readme-${process.pid}/`;
 
 function runnable(code: string): string {
-  return code
-    .replaceAll("from 'breakwater'", `from '${root}src/index.ts'`)
+  return onSources(code)
     .replaceAll('{ port: 8081 }', "{ port: 0, host: '127.0.0.1' }")
     .replaceAll('{ port: 9464 }', "{ port: 0, host: '127.0.0.1' }")
     .replaceAll('app.listen(8081)', "app.listen(0, '127.0.0.1')")

@@ -367,6 +367,32 @@ describe('global fetch with retry', () => {
     expect(expectNoLeak(b)).toEqual({ inFlight: 0, balanced: true });
   });
 
+  it('does not send a retry whose wait began before another call opened the breaker', async () => {
+    await setUp({ failureThreshold: 1, openTimeoutMs: 60_000 });
+    const b = h.breaker(server.port);
+    let first = true;
+    h.ctx.retry = {
+      attempts: 3,
+      baseDelayMs: 1,
+      jitter: 0,
+      // Decided when the 503's headers arrive: this call will retry. Meanwhile another call to the
+      // same destination (a permit, as the http patch takes one) fails and opens the breaker.
+      retryOn: () => {
+        if (first) b.tryAcquire()!.failure(new Error('the other call failed'));
+        first = false;
+        return true;
+      },
+    };
+    server.fail(503);
+    const err = await fetch(server.origin).catch((e: unknown) => e);
+    expect(b.state).toBe('open');
+    expect(server.requests).toBe(1); // the retry was never sent
+    expect(err).toBeInstanceOf(TypeError);
+    expect(causeOf(err)).toBeInstanceOf(CircuitOpenError);
+    expect(b.metrics).toMatchObject({ totalCalls: 2, failedCalls: 2 });
+    expect(expectNoLeak(b)).toEqual({ inFlight: 0, balanced: true });
+  });
+
   it("does not retry when Retry-After asks for a longer pause than a retry may wait", async () => {
     await setUp();
     h.ctx.retry = { attempts: 3, baseDelayMs: 1, maxDelayMs: 1_000, jitter: 0 };

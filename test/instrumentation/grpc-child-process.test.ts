@@ -16,7 +16,7 @@ import { ECHO_PROTO, startGrpcTestServer, type GrpcTestServer } from './grpc-tes
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const register = `${repo}dist/esm/register.js`;
 const registerCjs = `${repo}dist/cjs/register.js`;
-const cjsInstrumentation = `${repo}dist/cjs/instrumentation/instrumentation.js`;
+const cjsInstrumentation = `${repo}dist/cjs/instrumentation.js`;
 
 interface ChildResult {
   code: number;

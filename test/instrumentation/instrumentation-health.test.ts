@@ -67,8 +67,8 @@ describe('BreakwaterInstrumentation health option', () => {
   });
 
   it('rejects bad health options naming them', () => {
-    expect(() => new BreakwaterInstrumentation({ health: { port: 70_000 } })).toThrow('health.port=70000');
-    expect(() => new BreakwaterInstrumentation({ health: { manager: {} as HealthCheckManager } })).toThrow('health.manager={}');
+    expect(() => new BreakwaterInstrumentation({ health: { port: 70_000 } })).toThrow('BreakwaterInstrumentation: option "health.port" must be an integer from 0 to 65535, got 70000');
+    expect(() => new BreakwaterInstrumentation({ health: { manager: {} as HealthCheckManager } })).toThrow('BreakwaterInstrumentation: option "health.manager" must be a HealthCheckManager, got {}');
   });
 });
 
@@ -93,8 +93,8 @@ describe('BreakwaterInstrumentation health endpoint defaults', () => {
     const server = await inst.healthServer();
     const body = (await (await fetch(`http://127.0.0.1:${(server!.address() as AddressInfo).port}/health`)).json()) as { components: Record<string, { message?: string }> };
     expect(body.components.db.message).toBe('ECONNREFUSED 10.0.0.7:5432');
-    expect(() => new BreakwaterInstrumentation({ health: { showDetails: 'yes' as never } })).toThrow('health.showDetails="yes"');
-    expect(() => new BreakwaterInstrumentation({ health: { shutdownDelayMs: 2 ** 31 } })).toThrow(/health\.shutdownDelayMs=2147483648.*at most 2147483647/);
-    expect(() => new BreakwaterInstrumentation({ health: { checkIntervalMs: 30 * 86_400_000 } })).toThrow(/health\.checkIntervalMs=2592000000.*at most 2147483647/);
+    expect(() => new BreakwaterInstrumentation({ health: { showDetails: 'yes' as never } })).toThrow(`option "health.showDetails" must be 'always', 'never' or a function of the request returning a boolean, got "yes"`);
+    expect(() => new BreakwaterInstrumentation({ health: { shutdownDelayMs: 2 ** 31 } })).toThrow(/option "health\.shutdownDelayMs" must be .*at most 2147483647|from 0 to 2147483647.*got 2147483648/);
+    expect(() => new BreakwaterInstrumentation({ health: { checkIntervalMs: 30 * 86_400_000 } })).toThrow(/option "health\.checkIntervalMs" must be a number of milliseconds > 0 and at most 2147483647 .*, got 2592000000/);
   });
 });

@@ -6,7 +6,7 @@ import { NodeSDK } from '@opentelemetry/sdk-node';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { defaultRegistry } from '../../src/breaker/registry.js';
-import { ConfigError } from '../../src/config/errors.js';
+import { ConfigError } from '../../src/common/config-error.js';
 import { BreakwaterInstrumentation } from '../../src/instrumentation/instrumentation.js';
 import { collect, meterProvider, pointsOf, TestReader, valueOf } from '../telemetry/metrics-harness.js';
 import { fetchOutcome, statusServer, type StatusServer } from './instrumentation-harness.js';
@@ -165,18 +165,26 @@ describe('BreakwaterInstrumentation', () => {
   });
 
   it('rejects a bad config at construction, naming the option and value', () => {
-    const bad: [object, RegExp][] = [
-      [{ maxBreakers: 0 }, /maxBreakers=0/],
-      [{ instrument: ['http', 'smtp'] }, /instrument=\["http","smtp"\]/],
-      [{ httpFailureStatus: '500-99' }, /httpFailureStatus="500-99"/],
-      [{ grpcFailureCodes: ['NOPE'] }, /grpcFailureCodes=\["NOPE"\]/],
-      [{ excludeHosts: ['*.'] }, /excludeHosts\[0\]="\*\."/],
-      [{ breaker: { failureThreshold: -1 } }, /breaker=.*failureThreshold/],
-      [{ destinations: { 'a:99999': {} } }, /destinations\["a:99999"\]/],
-      [{ breaker: { name: 'x' } }, /breaker\.name="x"/],
-      [{ durationHistogram: 'yes' }, /durationHistogram="yes"/],
-      [{ retry: { attempts: 0 } }, /retry=.*attempts/],
-      [{ failureTreshold: 3 }, /failureTreshold=3/],
+    const bad: [object, string][] = [
+      [{ maxBreakers: 0 }, 'option "maxBreakers" must be an integer >= 1, got 0'],
+      [{ instrument: ['http', 'smtp'] }, `option "instrument" must be an array of 'http', 'fetch', 'grpc', got ["http","smtp"]`],
+      [{ httpFailureStatus: '500-99' }, `option "httpFailureStatus" must be HTTP statuses (100-599) or ranges like '500-599', comma separated, got "500-99"`],
+      [{ grpcFailureCodes: ['NOPE'] }, 'option "grpcFailureCodes" must be gRPC status codes 1-16 or their names, such as UNAVAILABLE (0 is OK, never a failure), got ["NOPE"]'],
+      [{ grpcFailureCodes: ['OK'] }, '(0 is OK, never a failure), got ["OK"]'],
+      [{ grpcFailureCodes: [0, 'UNAVAILABLE'] }, '(0 is OK, never a failure), got [0,"UNAVAILABLE"]'],
+      [{ excludeHosts: ['*.'] }, `option "excludeHosts[0]" must be a wildcard of the form '*.example.com', got "*."`],
+      [{ breaker: { failureThreshold: -1 } }, 'option "breaker.failureThreshold" must be an integer >= 1, got -1'],
+      [{ breaker: { openTimeoutMs: 0 } }, 'option "breaker.openTimeoutMs" must be a number > 0, got 0'],
+      [{ breaker: { callTimeoutMs: 2 ** 31 } }, 'option "breaker.callTimeoutMs" must be a number of milliseconds > 0 and at most 2147483647'],
+      [{ breaker: { failureTreshold: 3 } }, 'unknown option "breaker.failureTreshold" (did you mean "failureThreshold"?)'],
+      [{ destinations: { 'a:99999': {} } }, 'option "destinations["a:99999"]" must be a host with a port from 1 to 65535, got "a:99999"'],
+      [{ destinations: { a: { halfOpenMaxCalls: 0 } } }, 'option "destinations["a"].halfOpenMaxCalls" must be an integer >= 1, got 0'],
+      [{ breaker: { name: 'x' } }, 'option "breaker.name" must be left unset (it comes from the destination), got "x"'],
+      [{ durationHistogram: 'yes' }, 'option "durationHistogram" must be true or false, got "yes"'],
+      [{ retry: { attempts: 0 } }, 'option "retry.attempts" must be an integer >= 1, got 0'],
+      [{ retry: { attempts: 2, maxDelayMs: 2 ** 31 } }, 'option "retry.maxDelayMs" must be a number of milliseconds from 0 to 2147483647'],
+      [{ failureTreshold: 3 }, 'unknown option "failureTreshold"'],
+      [{ health: { prot: 8080 } }, 'unknown option "health.prot" (did you mean "port"?)'],
     ];
     for (const [config, message] of bad) {
       let err: unknown;
@@ -186,8 +194,45 @@ describe('BreakwaterInstrumentation', () => {
         err = e;
       }
       expect(err, JSON.stringify(config)).toBeInstanceOf(ConfigError);
-      expect((err as Error).message).toMatch(message);
+      // One prefix, the public name; never an internal breaker name or a nested second message.
+      expect((err as Error).message).toMatch(/^BreakwaterInstrumentation: (option|unknown option) "/);
+      expect((err as Error).message).toContain(message);
+      expect((err as Error).message).not.toMatch(/breakwater:|config-check|CircuitBreaker "/);
     }
+  });
+
+  it('setConfig() replaces the whole config: breaker options left out are back to their defaults, and getConfig() says what is in force', () => {
+    const inst = instrumentation({ breaker: { failureThreshold: 1, openTimeoutMs: 60_000 }, maxBreakers: 10 });
+    const ctx = (inst as unknown as { _parts: { context: import('../../src/instrumentation/client-context.js').ClientContext } })._parts.context;
+    const trip = (host: string) => {
+      const b = ctx.breakerFor(host, 443)!;
+      let n = 0;
+      while (b.state === 'closed' && n < 10) { b.tryAcquire()!.failure(new Error('x')); n++; }
+      return n;
+    };
+    expect(trip('before.example.com')).toBe(1);
+    inst.setConfig({});
+    // Breakers made from now on, through the context or the registry, get the defaults (5 failures).
+    expect(trip('after.example.com')).toBe(5);
+    const manual = inst.registry.get('manual:1');
+    for (let i = 0; i < 5; i++) manual.tryAcquire()!.failure(new Error('x'));
+    expect(manual.state).toBe('open');
+    expect(manual.retryAfterMs()).toBeLessThanOrEqual(5_000); // the default open wait, not 60 s
+    // Options read at construction only keep their value, and getConfig() shows it.
+    const { instrument, ...rest } = inst.getConfig(); // the harness's instrument list, kept as well
+    expect(rest).toEqual({ enabled: true, maxBreakers: 10 });
+    expect(inst.registry.maxBreakers).toBe(10);
+    inst.setConfig({ breaker: { failureThreshold: 2 } });
+    expect(trip('third.example.com')).toBe(2);
+    expect(inst.getConfig()).toEqual({ enabled: true, breaker: { failureThreshold: 2 }, maxBreakers: 10, instrument });
+    const warnings: string[] = [];
+    (inst as unknown as { _diag: { warn(m: string): void } })._diag = { warn: (m) => warnings.push(m) };
+    inst.setConfig({ maxBreakers: 99, instrument });
+    expect(inst.getConfig().maxBreakers).toBe(10);
+    expect(inst.registry.maxBreakers).toBe(10);
+    expect(warnings).toEqual(['breakwater: setConfig(): "maxBreakers" is read at construction only; its first value stays in force']);
+    expect(() => inst.setConfig({ breaker: { openTimeoutMs: 0 } })).toThrow(ConfigError);
+    expect(inst.getConfig().breaker).toBeUndefined(); // a refused config changes nothing
   });
 
   it('is named breakwater with the package version and exposes a read-only registry', async () => {

@@ -3,7 +3,7 @@
 // or one enabled after the first was disabled, protects with its own breakers.
 import http from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError } from '../../src/config/errors.js';
+import { ConfigError } from '../../src/common/config-error.js';
 import { BreakwaterInstrumentation } from '../../src/instrumentation/instrumentation.js';
 import { isHttpPatched } from '../../src/instrumentation/http.js';
 import { unwrap } from '../../src/instrumentation/wrap.js';
@@ -44,11 +44,11 @@ describe('one enabled BreakwaterInstrumentation per client', () => {
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as ConfigError).option).toBe('instrument');
     expect((err as Error).message).toBe(
-      'breakwater: invalid option instrument=["grpc","http"]: expected clients no other enabled BreakwaterInstrumentation protects ' +
-        '(http: already protected by one in this process; disable it first, or leave http out of instrument)',
+      'BreakwaterInstrumentation: option "instrument" must be clients no other enabled BreakwaterInstrumentation protects ' +
+        '(http: already protected by one in this process; disable it first, or leave http out of instrument), got ["grpc","http"]',
     );
     const idle = instrumentation({ instrument: ['fetch'], enabled: false });
-    expect(() => idle.enable()).toThrow(/instrument=\["fetch"\].*\(fetch: already protected/);
+    expect(() => idle.enable()).toThrow(/"instrument".*\(fetch: already protected.*got \["fetch"\]/);
 
     expect((await settle(http.get(server.origin))).status).toBe(200);
     expect(first.registry.peek(`127.0.0.1:${server.port}`)?.metrics.successfulCalls).toBe(1);

@@ -1,12 +1,12 @@
 /**
  * Runs one README example of the clients section in this test process, against the sources:
- * `'breakwater'` is pointed at src/index.ts and destinations are swapped for loopback servers. The
+ * its breakwater imports are pointed at the sources and destinations are swapped for loopback servers. The
  * file is written inside the repository so that the example's own imports (undici, grpc-js)
  * resolve as they would in an application.
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { BreakwaterInstrumentation } from '../../src/instrumentation/instrumentation.js';
-import { printedBy, REPO_ROOT } from '../readme-blocks.js';
+import { onSources, printedBy, REPO_ROOT } from '../readme-blocks.js';
 
 const dir = `${REPO_ROOT}test/instrumentation/.readme-${process.pid}/`;
 
@@ -34,7 +34,7 @@ export function trackInstrumentations(): { disableAll(): void; restore(): void }
  * what it printed with console.log.
  */
 export async function runExample(name: string, code: string, replacements: [string, string][]): Promise<string[]> {
-  let runnable = code.replaceAll(`from 'breakwater'`, `from ${JSON.stringify(`${REPO_ROOT}src/index.ts`)}`);
+  let runnable = onSources(code);
   for (const [from, to] of replacements) runnable = runnable.replaceAll(from, to);
   mkdirSync(dir, { recursive: true });
   const file = `${dir}${name}.mjs`;

@@ -10,6 +10,7 @@
  *   server.reset();                                   // the socket is reset on each request (ECONNRESET)
  *   server.recover();                                 // back to 200 'ok'
  *   server.connections; server.requests;              // counters since start or resetCounts()
+ *   server.open;                                      // connections open now
  *   await server.close();                             // also destroys hung connections
  */
 import { readFileSync } from 'node:fs';
@@ -37,6 +38,8 @@ export interface TestServer {
   readonly origin: string;
   /** TCP connections accepted (server `connection` event). */
   readonly connections: number;
+  /** TCP connections open now (accepted and not yet closed). */
+  readonly open: number;
   /** Requests received (counted on arrival, whatever the behaviour). */
   readonly requests: number;
   /** Every request received, in order. */
@@ -141,6 +144,9 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     origin,
     get connections() {
       return connections;
+    },
+    get open() {
+      return sockets.size;
     },
     get requests() {
       return seen.length;

@@ -12,27 +12,35 @@ function run(args: string[]): { status: number | null; stdout: string; stderr: s
 
 const PROBE = `
   const same = (a, b) => a.CircuitBreaker === b.CircuitBreaker && a.CircuitOpenError === b.CircuitOpenError
-    && a.defaultRegistry === b.defaultRegistry && a.BreakwaterInstrumentation === b.BreakwaterInstrumentation;
+    && a.defaultRegistry === b.defaultRegistry;
+  const sameInstrumentation = (a, b) => typeof a.BreakwaterInstrumentation === 'function'
+    && a.BreakwaterInstrumentation === b.BreakwaterInstrumentation;
 `;
 
 describe('one copy of breakwater, whatever mix of import and require', () => {
-  it('ESM first: import, then require() of the same package give the same classes and defaultRegistry', () => {
+  it('ESM first: import, then require() of the same entry (main or instrumentation) give the same classes and defaultRegistry', () => {
     const r = run(['--input-type=module', '-e', `${PROBE}
       import { createRequire } from 'node:module';
       const imported = await import('breakwater');
       const required = createRequire(import.meta.url)('breakwater');
       const byPath = createRequire(import.meta.url)('./dist/cjs/index.js');
-      console.log(JSON.stringify([same(imported, required), same(imported, byPath)]));`]);
+      const instrumentation = await import('breakwater/instrumentation');
+      const requiredInstrumentation = createRequire(import.meta.url)('breakwater/instrumentation');
+      const instrumentationByPath = createRequire(import.meta.url)('./dist/cjs/instrumentation.js');
+      console.log(JSON.stringify([same(imported, required), same(imported, byPath),
+        sameInstrumentation(instrumentation, requiredInstrumentation), sameInstrumentation(instrumentation, instrumentationByPath)]));`]);
     expect(r.stderr).toBe('');
-    expect(JSON.parse(r.stdout)).toEqual([true, true]);
+    expect(JSON.parse(r.stdout)).toEqual([true, true, true, true]);
   });
 
-  it('CJS first: require(), then import() of the same package give the same classes and defaultRegistry', () => {
+  it('CJS first: require(), then import() of the same entry (main or instrumentation) give the same classes and defaultRegistry', () => {
     const r = run(['-e', `${PROBE}
       const required = require('breakwater');
-      import('breakwater').then((imported) => console.log(JSON.stringify(same(required, imported))));`]);
+      const requiredInstrumentation = require('breakwater/instrumentation');
+      Promise.all([import('breakwater'), import('breakwater/instrumentation')]).then(([imported, instrumentation]) =>
+        console.log(JSON.stringify([same(required, imported), sameInstrumentation(requiredInstrumentation, instrumentation)])));`]);
     expect(r.stderr).toBe('');
-    expect(r.stdout.trim()).toBe('true');
+    expect(JSON.parse(r.stdout)).toEqual([true, true]);
   });
 
   it('--import breakwater/register with a CommonJS app: instanceof CircuitOpenError holds and its defaultRegistry breakers are on /metrics', async () => {

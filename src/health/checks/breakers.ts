@@ -1,6 +1,7 @@
 import type { CircuitBreaker } from '../../breaker/circuit-breaker.js';
 import { defaultRegistry, type BreakerRegistry } from '../../breaker/registry.js';
 import type { CircuitState } from '../../breaker/types.js';
+import { OptionChecker } from '../../common/option-checker.js';
 import type { CheckRegistration, CheckResult, HealthStatus } from '../check-types.js';
 
 /**
@@ -75,12 +76,9 @@ export interface BreakerRegistryCheckOptions {
 export function breakerRegistryCheck(registry: BreakerRegistry = defaultRegistry, options: BreakerRegistryCheckOptions = {}): CheckRegistration {
   const criticalNames = options.critical ?? [];
   if (!Array.isArray(criticalNames) || criticalNames.some((n) => typeof n !== 'string')) {
-    throw new TypeError(`breakerRegistryCheck(): option "critical" must be an array of breaker names, got ${JSON.stringify(criticalNames)}`);
+    throw new OptionChecker('breakerRegistryCheck()').error('critical', 'an array of breaker names', criticalNames);
   }
-  const maxListed = options.maxListed ?? 20;
-  if (!Number.isInteger(maxListed) || maxListed < 0) {
-    throw new TypeError(`breakerRegistryCheck(): option "maxListed" must be an integer >= 0, got ${JSON.stringify(maxListed)}`);
-  }
+  const maxListed = new OptionChecker('breakerRegistryCheck()').number('maxListed', options.maxListed, 20, { integer: true, min: 0 });
   const critical = new Set(criticalNames);
   return {
     name: options.name ?? 'circuit_breakers',

@@ -1,7 +1,7 @@
-import { statfs } from 'node:fs/promises';
-import { availableParallelism, loadavg, totalmem } from 'node:os';
-import { monitorEventLoopDelay, type ELDHistogram } from 'node:perf_hooks';
-import { getHeapStatistics } from 'node:v8';
+import type { ELDHistogram } from 'node:perf_hooks';
+
+// Builtins are fetched at first use, not imported: importing one as an ES module builds all its
+// exports, a cost every `import 'breakwater'` would pay for probes most applications never run.
 
 /** Where the system check reads the machine; replaceable in tests. */
 export interface SystemProbes {
@@ -24,7 +24,7 @@ export function defaultSystemProbes(): SystemProbes {
   return {
     eventLoopDelayMs() {
       if (histogram === undefined) {
-        histogram = monitorEventLoopDelay({ resolution: 20 });
+        histogram = process.getBuiltinModule('node:perf_hooks').monitorEventLoopDelay({ resolution: 20 });
         histogram.enable();
         return 0;
       }
@@ -33,23 +33,24 @@ export function defaultSystemProbes(): SystemProbes {
       return p99;
     },
     heap() {
-      const stats = getHeapStatistics();
+      const stats = process.getBuiltinModule('node:v8').getHeapStatistics();
       return { usedBytes: stats.used_heap_size, limitBytes: stats.heap_size_limit };
     },
     rssBytes() {
       return process.memoryUsage.rss();
     },
     memoryLimitBytes() {
-      const machine = totalmem();
+      const machine = process.getBuiltinModule('node:os').totalmem();
       const constrained = process.constrainedMemory();
       // Without a cgroup limit Node reports 0 or a huge number; the machine's memory is the bound then.
       return constrained > 0 && constrained < machine ? constrained : machine;
     },
     cpu() {
-      return { loadAverage: loadavg()[0] ?? 0, cores: availableParallelism() };
+      const os = process.getBuiltinModule('node:os');
+      return { loadAverage: os.loadavg()[0] ?? 0, cores: os.availableParallelism() };
     },
     async disk(path) {
-      const s = await statfs(path);
+      const s = await process.getBuiltinModule('node:fs/promises').statfs(path);
       const usedBlocks = s.blocks - s.bfree;
       // As df computes it: blocks reserved for root count as neither used nor available.
       return { usedBytes: usedBlocks * s.bsize, totalBytes: (usedBlocks + s.bavail) * s.bsize };

@@ -1,3 +1,4 @@
+import { OptionChecker } from '../../common/option-checker.js';
 import type { CheckRegistration, CheckResult, HealthStatus } from '../check-types.js';
 import { defaultSystemProbes, type SystemProbes } from './system-probes.js';
 
@@ -91,12 +92,12 @@ function checkThreshold(key: string, value: unknown, fallback: Threshold | false
     [t.degraded, t.unhealthy].every((n) => n === undefined || (typeof n === 'number' && Number.isFinite(n) && n >= 0)) &&
     (t.degraded === undefined || t.unhealthy === undefined || t.degraded <= t.unhealthy);
   if (!ok) {
-    throw new TypeError(
-      `systemCheck(): option "${key}" must be false or { degraded?, unhealthy? } with numbers >= 0 and degraded <= unhealthy, got ${JSON.stringify(value)}`,
-    );
+    throw CHECK.error(key, 'false or { degraded?, unhealthy? } with numbers >= 0 and degraded <= unhealthy', value);
   }
   return { ...t };
 }
+
+const CHECK = new OptionChecker('systemCheck()');
 
 const round = (v: number, digits: number): number => Number(v.toFixed(digits));
 
@@ -114,12 +115,8 @@ export function systemCheck(options: SystemCheckOptions = {}): CheckRegistration
     diskUsedRatio: checkThreshold('diskUsedRatio', options.diskUsedRatio, DEFAULT_SYSTEM_THRESHOLDS.diskUsedRatio),
   };
   const { memoryLimitBytes, diskPath = process.cwd() } = options;
-  if (memoryLimitBytes !== undefined && !(typeof memoryLimitBytes === 'number' && memoryLimitBytes > 0 && Number.isFinite(memoryLimitBytes))) {
-    throw new TypeError(`systemCheck(): option "memoryLimitBytes" must be a positive number, got ${JSON.stringify(memoryLimitBytes)}`);
-  }
-  if (typeof diskPath !== 'string' || diskPath === '') {
-    throw new TypeError(`systemCheck(): option "diskPath" must be a non-empty path, got ${JSON.stringify(diskPath)}`);
-  }
+  CHECK.number('memoryLimitBytes', memoryLimitBytes, undefined, { minExclusive: 0 });
+  if (typeof diskPath !== 'string' || diskPath === '') throw CHECK.error('diskPath', 'a non-empty path', diskPath);
   const probes: SystemProbes = { ...defaultSystemProbes(), ...options.probes };
 
   async function check(): Promise<CheckResult> {

@@ -84,6 +84,6 @@ describe('system check', () => {
     expect(() => systemCheck({ heapUsedRatio: { degraded: 0.9, unhealthy: 0.8 } })).toThrow(
       'systemCheck(): option "heapUsedRatio" must be false or { degraded?, unhealthy? } with numbers >= 0 and degraded <= unhealthy, got {"degraded":0.9,"unhealthy":0.8}',
     );
-    expect(() => systemCheck({ memoryLimitBytes: -1 })).toThrow('option "memoryLimitBytes" must be a positive number, got -1');
+    expect(() => systemCheck({ memoryLimitBytes: -1 })).toThrow('systemCheck(): option "memoryLimitBytes" must be a number > 0, got -1');
   });
 });
