@@ -8,7 +8,7 @@
 //                  (FLAKY_HEALTHY_MS, FLAKY_FAILING_MS); a steady one on STEADY_PORT (8092)
 //
 // Watch the console: the downstream announces its phases and the service each breaker's state.
-// Ctrl-C (or SIGTERM) stops both. For the dashboards, see README "See it in Grafana".
+// Ctrl-C (or SIGTERM, to this process or to npm) stops both. For the dashboards, see README "See it in Grafana".
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
@@ -44,11 +44,21 @@ function start(name, script, env, onLine = () => {}) {
 }
 
 function stop() {
+  if (stopping) return;
   stopping = true;
   for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+  // A part that ignores SIGTERM still lets the demo end.
+  setTimeout(() => children.forEach((child) => child.kill('SIGKILL')), 10_000).unref();
 }
 process.once('SIGINT', stop);
 process.once('SIGTERM', stop);
+// `npm run demo` runs this under `sh -c`, which dies of the SIGTERM npm passes on instead of
+// forwarding it: when the process that started the demo is gone, stop as if signalled.
+const parent = process.ppid;
+const orphaned = setInterval(() => {
+  if (process.ppid !== parent) stop();
+}, 250);
+orphaned.unref();
 
 // The downstream first: the service is told the ports it actually listens on (0 = any free port).
 const ports = await new Promise((resolve) => {

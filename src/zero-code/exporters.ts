@@ -1,6 +1,7 @@
 import type { IMetricReader } from '@opentelemetry/sdk-metrics';
 import { list } from '../config/env.js';
 import { describe } from '../common/config-error.js';
+import { servePrometheus, type PrometheusExporterClass } from './prometheus-endpoint.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 type Warn = (message: string) => void;
@@ -23,8 +24,6 @@ const EXPORTER_VALUES = {
   OTEL_LOGS_EXPORTER: ['otlp', 'console', 'none'],
 } as const;
 
-type PrometheusExporterClass = new (config: { host?: string; port?: number }, callback?: (error: Error | void) => void) => IMetricReader;
-
 /**
  * Zero-code defaults differ from NodeSDK's in one way: with no OTEL_*_EXPORTER set, metrics go to
  * a Prometheus endpoint on :9464/metrics (something a newcomer can curl) and traces and logs are
@@ -37,11 +36,7 @@ export function chooseExporters(env: Env, warn: Warn, PrometheusExporter: Promet
   if (!exportersSet(env, 'OTEL_METRICS_EXPORTER', warn, 'Prometheus on :9464/metrics')) {
     const host = (env.OTEL_EXPORTER_PROMETHEUS_HOST ?? '').trim() || undefined;
     const port = prometheusPort(env, warn);
-    metricReaders = PrometheusExporter === undefined ? [] : [
-      new PrometheusExporter({ host, port }, (err) => {
-        if (err) warn(`breakwater: the Prometheus exporter could not listen on ${host ?? 'localhost'}:${port}: ${err.message}; metrics are not served`);
-      }),
-    ];
+    metricReaders = PrometheusExporter === undefined ? [] : [servePrometheus(PrometheusExporter, host, port, warn)];
   }
   return {
     metricReaders,

@@ -17,6 +17,11 @@ interface NodeSdkLike {
 }
 
 const JOINED = Symbol.for('breakwater.one-sdk');
+const HELD = Symbol.for('breakwater.one-sdk.held');
+
+interface InstrumentationBaseLike {
+  prototype: { enable(): void; instrumentationName: string };
+}
 
 /**
  * One SDK per process: once breakwater/register has started its NodeSDK, a NodeSDK started after it
@@ -26,21 +31,50 @@ const JOINED = Symbol.for('breakwater.one-sdk');
  */
 export class OneSdkGuard extends InstrumentationBase {
   declare private _running: ReadonlySet<string>;
+  declare private _instances: ReadonlySet<object>;
   declare private _notice: (message: string) => void;
 
   constructor(running: readonly Instrumentation[], notice: (message: string) => void) {
     super('breakwater-one-sdk', PACKAGE_VERSION, { enabled: false });
     this._running = new Set(running.map((i) => i.instrumentationName));
+    this._instances = new Set(running);
     this._notice = notice;
+    this._hold(InstrumentationBase as unknown as InstrumentationBaseLike);
     this.enable();
   }
 
   protected override init(): InstrumentationNodeModuleDefinition[] {
-    return [new InstrumentationNodeModuleDefinition('@opentelemetry/sdk-node', ['*'], (exports: { NodeSDK?: { prototype: NodeSdkLike } }) => {
-      const proto = exports.NodeSDK?.prototype;
-      if (proto && !(JOINED in proto)) this._guard(proto);
-      return exports;
-    })];
+    return [
+      new InstrumentationNodeModuleDefinition('@opentelemetry/sdk-node', ['*'], (exports: { NodeSDK?: { prototype: NodeSdkLike } }) => {
+        const proto = exports.NodeSDK?.prototype;
+        if (proto && !(JOINED in proto)) this._guard(proto);
+        return exports;
+      }),
+      // A later register may bring its own copy (auto-instrumentations-node pins its own versions).
+      new InstrumentationNodeModuleDefinition('@opentelemetry/instrumentation', ['*'], (exports: { InstrumentationBase?: InstrumentationBaseLike }) => {
+        if (exports.InstrumentationBase) this._hold(exports.InstrumentationBase);
+        return exports;
+      }),
+    ];
+  }
+
+  /**
+   * A second instance of an instrumentation breakwater runs (a later register's HttpInstrumentation)
+   * patches in its constructor, long before its NodeSDK starts; disabling it then unwraps the wrong
+   * layer of node:http. So its enable() does nothing while the guard is on: it never patches.
+   */
+  private _hold(base: InstrumentationBaseLike): void {
+    const proto = base.prototype;
+    if (HELD in proto) return;
+    const original = proto.enable;
+    const isOn = (): boolean => this._enabled;
+    const running = this._running;
+    const instances = this._instances;
+    Object.defineProperty(proto, HELD, { value: true });
+    proto.enable = function enable(this: InstrumentationBaseLike['prototype']): void {
+      if (isOn() && running.has(this.instrumentationName) && !instances.has(this)) return;
+      original.call(this);
+    };
   }
 
   private _guard(proto: NodeSdkLike): void {

@@ -1,5 +1,7 @@
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertBuilt, eventually, freePort, RunningNode } from './child.js';
+import { assertBuilt, eventually, freePort, root, RunningNode } from './child.js';
 
 interface Report {
   overall_status: string;
@@ -93,4 +95,46 @@ describe('npm run demo (examples/demo/run.mjs)', () => {
     expect(demo.stdout).toContain('[service] demo service: SIGTERM, shutting down');
     expect(demo.stdout).toContain('[downstream] downstream: SIGTERM, closing');
   });
+});
+
+/** True when nothing listens on 127.0.0.1:port any more (a server can bind it). */
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+  });
+}
+
+describe('npm run demo stopped by SIGTERM to npm', () => {
+  it('its children exit and free their ports, and every process of it is gone', async () => {
+    assertBuilt();
+    const env: Record<string, string> = {
+      PORT: String(await freePort()),
+      OTEL_EXPORTER_PROMETHEUS_PORT: String(await freePort()),
+      DOWNSTREAM_PORT: String(await freePort()),
+      STEADY_PORT: String(await freePort()),
+    };
+    // --ignore-scripts skips predemo (the build); its own process group, so nothing can outlive the test.
+    const npm = spawn('npm', ['run', '--silent', '--ignore-scripts', 'demo'], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    let stdout = '';
+    npm.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    npm.stderr.resume();
+    // 'close': every holder of the output pipe (npm, its shell, the runner, the parts) has exited.
+    const closed = new Promise<void>((resolve) => npm.once('close', () => resolve()));
+    try {
+      await eventually('the demo service listening', async () => (/\[service\] demo service listening/.test(stdout) ? true : undefined), 20_000, 100);
+      npm.kill('SIGTERM');
+      await Promise.race([closed, new Promise((_, reject) => setTimeout(() => reject(new Error(`still running 15 s after SIGTERM to npm\n${stdout}`)), 15_000))]);
+      expect(stdout).toContain('[service] demo service: SIGTERM, shutting down');
+      expect(stdout).toContain('[downstream] downstream: SIGTERM, closing');
+      for (const port of Object.values(env)) expect(await portIsFree(Number(port))).toBe(true);
+    } finally {
+      try {
+        process.kill(-npm.pid!, 'SIGKILL');
+      } catch {
+        // the group is gone already
+      }
+    }
+  }, 45_000);
 });
