@@ -85,7 +85,7 @@ export const BreakwaterInstrumentation: InstrumentationClass = new Proxy(functio
   has: (_target, key) => Reflect.has(loadInstrumentation(), key),
 });
 export type BreakwaterInstrumentation = import('./instrumentation/instrumentation.js').BreakwaterInstrumentation;
-export type { AutoBreakerOptions, BreakwaterInstrumentationConfig, InstrumentedClient } from './instrumentation/types.js';
+export type { AutoBreakerOptions, BreakwaterEventsOptions, BreakwaterInstrumentationConfig, InstrumentedClient } from './instrumentation/types.js';
 export { HttpStatusError } from './instrumentation/http-outcome.js';
 export type { HostPattern } from './config/host-patterns.js';
 export { ConfigError } from './common/config-error.js';

@@ -5,4 +5,4 @@
  * CircuitBreaker should not pay for at start-up.
  */
 export { BreakwaterInstrumentation } from './instrumentation/instrumentation.js';
-export type { AutoBreakerOptions, BreakwaterInstrumentationConfig, InstrumentedClient } from './instrumentation/types.js';
+export type { AutoBreakerOptions, BreakwaterEventsOptions, BreakwaterInstrumentationConfig, InstrumentedClient } from './instrumentation/types.js';

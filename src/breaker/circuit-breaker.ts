@@ -144,6 +144,7 @@ export class CircuitBreaker {
   #failedCalls = 0;
   #ignoredCalls = 0;
   #rejectedCalls = 0;
+  #rejectedCallsHalfOpen = 0;
   #transitions: Partial<Record<TransitionKey, number>> | undefined;
   // NaN for "never": a field that only ever holds doubles is stored unboxed, so recording a time
   // allocates nothing.
@@ -184,6 +185,7 @@ export class CircuitBreaker {
       failedCalls: this.#failedCalls,
       ignoredCalls: this.#ignoredCalls,
       rejectedCalls: this.#rejectedCalls,
+      rejectedCallsHalfOpen: this.#rejectedCallsHalfOpen,
       stateTransitions: { ...this.#transitions },
       lastFailureTime: Number.isNaN(this.#lastFailureTime) ? null : this.#lastFailureTime,
       lastSuccessTime: Number.isNaN(this.#lastSuccessTime) ? null : this.#lastSuccessTime,
@@ -532,6 +534,7 @@ export class CircuitBreaker {
     }
     this.#totalCalls++;
     this.#rejectedCalls++;
+    if (this.#state === 'half_open') this.#rejectedCallsHalfOpen++;
     const shadow = this.#options.shadow;
     const listeners = this.#listeners;
     if (listeners?.has('rejection')) listeners.emit('rejection', { name: this.name, state: this.#state, shadow });
@@ -674,6 +677,7 @@ export class CircuitBreaker {
     this.#failedCalls = m.failedCalls;
     this.#ignoredCalls = m.ignoredCalls;
     this.#rejectedCalls = m.rejectedCalls;
+    this.#rejectedCallsHalfOpen = m.rejectedCallsHalfOpen;
     this.#transitions = Object.keys(m.stateTransitions).length > 0 ? { ...m.stateTransitions } : undefined;
     this.#lastFailureTime = m.lastFailureTime ?? NaN;
     this.#lastSuccessTime = m.lastSuccessTime ?? NaN;

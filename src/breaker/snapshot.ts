@@ -46,10 +46,15 @@ export function readSnapshot(check: OptionChecker, name: string, snapshot: unkno
     failedCalls: count(check, 'metrics.failedCalls', m.failedCalls),
     ignoredCalls: count(check, 'metrics.ignoredCalls', m.ignoredCalls),
     rejectedCalls: count(check, 'metrics.rejectedCalls', m.rejectedCalls),
+    // Snapshots saved before this counter existed have none: their rejections count as open ones.
+    rejectedCallsHalfOpen: m.rejectedCallsHalfOpen === undefined ? 0 : count(check, 'metrics.rejectedCallsHalfOpen', m.rejectedCallsHalfOpen),
     stateTransitions: transitions,
     lastFailureTime: time(check, 'metrics.lastFailureTime', m.lastFailureTime),
     lastSuccessTime: time(check, 'metrics.lastSuccessTime', m.lastSuccessTime),
   };
+  if (metrics.rejectedCallsHalfOpen > metrics.rejectedCalls) {
+    fail(check, 'metrics.rejectedCallsHalfOpen', `<= metrics.rejectedCalls (${metrics.rejectedCalls})`, metrics.rejectedCallsHalfOpen);
+  }
   const settled = metrics.successfulCalls + metrics.failedCalls + metrics.ignoredCalls + metrics.rejectedCalls;
   // Calls in flight when the snapshot was taken never settle in this process: count them as ignored
   // so the invariant holds from the start.

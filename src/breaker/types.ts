@@ -104,6 +104,8 @@ export interface CircuitBreakerMetrics {
   failedCalls: number;
   ignoredCalls: number;
   rejectedCalls: number;
+  /** Of `rejectedCalls`, those refused while half-open (every probe slot taken); the rest were refused while open. */
+  rejectedCallsHalfOpen: number;
   stateTransitions: Partial<Record<TransitionKey, number>>;
   lastFailureTime: number | null;
   lastSuccessTime: number | null;

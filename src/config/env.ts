@@ -126,6 +126,13 @@ export function configFromEnv(env: Env, warn: (message: string) => void): EnvSet
     else config.durationHistogram = flag;
   }
 
+  const events = value(env, 'BREAKWATER_EVENTS');
+  if (events !== undefined) {
+    const targets = events.trim().toLowerCase() === 'none' ? [] : list(events.toLowerCase());
+    if (targets.some((t) => t !== 'spans' && t !== 'logs')) rejectValue('BREAKWATER_EVENTS', events, "a list of spans, logs (or 'none')");
+    else config.events = { spans: targets.includes('spans'), logs: targets.includes('logs') };
+  }
+
   let healthPort: number | undefined;
   const port = value(env, 'BREAKWATER_HEALTH_PORT');
   if (port !== undefined) {

@@ -3,7 +3,8 @@ import { CONFIG_OPTIONS, PER_BREAKER_OPTIONS, resolveConfig as resolveBreakerCon
 import { ConfigError } from '../common/config-error.js';
 import { OptionChecker } from '../common/option-checker.js';
 import { HealthCheckManager } from '../health/manager.js';
-import type { AutoBreakerOptions, BreakwaterHealthOptions, BreakwaterInstrumentationConfig, InstrumentedClient } from '../instrumentation/types.js';
+import type { EventTargets } from '../telemetry/breaker-events.js';
+import type { AutoBreakerOptions, BreakwaterEventsOptions, BreakwaterHealthOptions, BreakwaterInstrumentationConfig, InstrumentedClient } from '../instrumentation/types.js';
 import { DEFAULT_ABORT_GRACE_MS } from '../instrumentation/abandoned-call.js';
 import { ALL_CLIENTS, DEFAULT_MAX_BREAKERS, DEFAULT_SLOW_CALL_MS } from './defaults.js';
 import { DEFAULT_GRPC_FAILURE_CODES, parseGrpcFailureCodes } from './grpc-codes.js';
@@ -24,6 +25,7 @@ export interface ResolvedConfig {
   retry: RetryOptions | undefined;
   abortGraceMs: number;
   durationHistogram: boolean;
+  events: EventTargets;
   health: ResolvedHealth | undefined;
 }
 
@@ -40,8 +42,10 @@ export interface ResolvedHealth {
 
 const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
   'enabled', 'breaker', 'destinations', 'instrument', 'excludeHosts', 'httpFailureStatus',
-  'grpcFailureCodes', 'maxBreakers', 'retry', 'abortGraceMs', 'durationHistogram', 'health',
+  'grpcFailureCodes', 'maxBreakers', 'retry', 'abortGraceMs', 'durationHistogram', 'events', 'health',
 ]);
+
+const EVENTS_OPTIONS: ReadonlySet<string> = new Set<keyof BreakwaterEventsOptions>(['spans', 'logs']);
 
 const HEALTH_OPTIONS: ReadonlySet<string> = new Set<keyof BreakwaterHealthOptions>([
   'manager', 'system', 'breakers', 'port', 'host', 'checkIntervalMs', 'showDetails', 'shutdownDelayMs',
@@ -75,6 +79,7 @@ export function resolveConfig(config: BreakwaterInstrumentationConfig = {}): Res
     retry: checkRetry(check, config.retry),
     abortGraceMs: check.milliseconds('abortGraceMs', config.abortGraceMs, DEFAULT_ABORT_GRACE_MS, true),
     durationHistogram: check.boolean('durationHistogram', config.durationHistogram, false),
+    events: checkEvents(check, config.events),
     health: checkHealth(check, config.health),
   };
 }
@@ -101,6 +106,13 @@ function checkInstrument(check: OptionChecker, value: unknown): ReadonlySet<Inst
 function checkRetry(check: OptionChecker, value: RetryOptions | undefined): RetryOptions | undefined {
   resolveRetry(check, 'retry', value);
   return value;
+}
+
+function checkEvents(check: OptionChecker, value: BreakwaterEventsOptions | undefined): EventTargets {
+  const options = check.object('events', value ?? {}) as BreakwaterEventsOptions;
+  const inner = check.nested('events');
+  inner.known(options, EVENTS_OPTIONS);
+  return { spans: inner.boolean('spans', options.spans, true), logs: inner.boolean('logs', options.logs, true) };
 }
 
 function checkHealth(check: OptionChecker, value: boolean | BreakwaterHealthOptions | undefined): ResolvedHealth | undefined {

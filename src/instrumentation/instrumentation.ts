@@ -1,5 +1,6 @@
 import http, { type Server } from 'node:http';
 import https from 'node:https';
+import type { LoggerProvider } from '@opentelemetry/api';
 import {
   InstrumentationBase,
   type InstrumentationModuleDefinition,
@@ -95,6 +96,7 @@ export class BreakwaterInstrumentation extends InstrumentationBase<BreakwaterIns
       // Replaced, not merged: breaker options left out of the new config are back to their defaults.
       replaceRegistryDefaults(this._parts.registry, settings.breaker, new OptionChecker('BreakwaterInstrumentation').nested('breaker'));
       this._parts.context.settings = settings;
+      this._parts.telemetry.setEvents(settings.events);
     }
   }
 
@@ -175,6 +177,11 @@ export class BreakwaterInstrumentation extends InstrumentationBase<BreakwaterIns
     }
   }
 
+  override setLoggerProvider(loggerProvider: LoggerProvider): void {
+    super.setLoggerProvider(loggerProvider);
+    this._ensureParts().telemetry.setLogger(this.logger);
+  }
+
   protected override _updateMetricInstruments(): void {
     this._ensureParts().telemetry.setMeter(this.meter);
   }
@@ -187,6 +194,8 @@ export class BreakwaterInstrumentation extends InstrumentationBase<BreakwaterIns
     const telemetry = new BreakwaterTelemetry({
       registries: [registry, defaultRegistry],
       durationHistogram: settings.durationHistogram,
+      events: settings.events,
+      logger: this.logger,
       diag: this._diag,
     });
     const fetchPatch = settings.instrument.has('fetch') ? createFetchPatch(context) : undefined;

@@ -76,6 +76,15 @@ export interface BreakwaterInstrumentationConfig extends InstrumentationConfig {
    */
   durationHistogram?: boolean;
   /**
+   * Where breaker events (`circuit_breaker.state_change`, `circuit_breaker.rejected`) are reported,
+   * inside the call that caused them: as span events on its active span (`spans`), and as OTel log
+   * records through the logs API (`logs`; rejections at most one record per breaker per second, with
+   * the count since the previous one). A target left out is on. Off both ways, breakers get no
+   * event listener at all.
+   * @default { spans: true, logs: true }
+   */
+  events?: BreakwaterEventsOptions;
+  /**
    * Health checks run by the instrumentation while it is enabled: a system check (event loop,
    * memory, CPU, disk) and one check over the breakers (open breakers degrade the service), the
    * `health_check.*` metrics, and, with `port`, the `/health`, `/livez` and `/readyz` endpoint.
@@ -83,6 +92,13 @@ export interface BreakwaterInstrumentationConfig extends InstrumentationConfig {
    * @default undefined (no health checks)
    */
   health?: boolean | BreakwaterHealthOptions;
+}
+
+export interface BreakwaterEventsOptions {
+  /** Span events on the active span. @default true */
+  spans?: boolean;
+  /** Log records through the OTel logs API (log-based events). @default true */
+  logs?: boolean;
 }
 
 export interface BreakwaterHealthOptions {

@@ -12,8 +12,6 @@ const STATES: readonly CircuitState[] = ['closed', 'open', 'half_open'];
 export interface BreakerSource {
   /** Every breaker to report, each once. */
   breakers(): Iterable<CircuitBreaker>;
-  /** Rejections counted while half-open (the breaker itself only counts rejections in total). */
-  halfOpenRejections(breaker: CircuitBreaker): number;
   /** Where a failing collection is reported. */
   onError(err: unknown): void;
 }
@@ -46,9 +44,8 @@ export function observeBreakers(meter: Meter, source: BreakerSource): StopObserv
         result.observe(calls, m.successfulCalls, { ...base, [ATTR_BREAKER_OUTCOME]: 'success' });
         result.observe(calls, m.failedCalls, { ...base, [ATTR_BREAKER_OUTCOME]: 'failure' });
         result.observe(calls, m.ignoredCalls, { ...base, [ATTR_BREAKER_OUTCOME]: 'ignored' });
-        const halfOpen = Math.min(source.halfOpenRejections(breaker), m.rejectedCalls);
-        result.observe(rejections, m.rejectedCalls - halfOpen, { ...base, [ATTR_BREAKER_STATE]: 'open' });
-        result.observe(rejections, halfOpen, { ...base, [ATTR_BREAKER_STATE]: 'half_open' });
+        result.observe(rejections, m.rejectedCalls - m.rejectedCallsHalfOpen, { ...base, [ATTR_BREAKER_STATE]: 'open' });
+        result.observe(rejections, m.rejectedCallsHalfOpen, { ...base, [ATTR_BREAKER_STATE]: 'half_open' });
         for (const key of Object.keys(m.stateTransitions) as TransitionKey[]) {
           const [from, to] = key.split('->');
           result.observe(transitions, m.stateTransitions[key] ?? 0, {

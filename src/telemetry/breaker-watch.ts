@@ -1,28 +1,28 @@
-import { trace, type Attributes, type Histogram } from '@opentelemetry/api';
+import type { Attributes, Histogram } from '@opentelemetry/api';
 import type { CircuitBreaker } from '../breaker/circuit-breaker.js';
 import type { BreakerRegistry } from '../breaker/registry.js';
-import type { BreakerEvents } from '../breaker/types.js';
+import type { BreakerEventReporter } from './breaker-events.js';
 import { baseAttributes } from './breaker-metrics.js';
-import {
-  ATTR_BREAKER_NAME, ATTR_BREAKER_OUTCOME, ATTR_BREAKER_STATE, ATTR_TRANSITION_FROM, ATTR_TRANSITION_TO,
-  EVENT_REJECTED, EVENT_STATE_CHANGE,
-} from './names.js';
+import { ATTR_BREAKER_OUTCOME } from './names.js';
 
 /**
  * Follows the breakers of the observed registries: which ones exist (for the metrics callback)
- * and the few events telemetry needs as they happen. Breaker events fire synchronously inside
- * the call that caused them, so the active span is that call's span.
+ * and the events telemetry reports as they happen. Metrics need no listener (the breakers count
+ * for themselves); breakers get listeners only for events and the duration histogram.
  */
 export class BreakerWatch {
   readonly #registries = new Set<BreakerRegistry>();
   readonly #registryStops = new Map<BreakerRegistry, () => void>();
   readonly #breakerStops = new Map<CircuitBreaker, () => void>();
-  /** Rejections seen while half-open; the breaker counts rejections only in total. */
-  readonly #halfOpenRejections = new WeakMap<CircuitBreaker, number>();
+  readonly #events: BreakerEventReporter;
   #running = false;
   #histogram: Histogram | undefined;
   /** Per breaker, the attributes of its success and failure durations, built once. */
   readonly #durationAttributes = new WeakMap<CircuitBreaker, { success: Attributes; failure: Attributes }>();
+
+  constructor(events: BreakerEventReporter) {
+    this.#events = events;
+  }
 
   /** Adds a registry to follow (its current and future breakers); returns the undo. */
   add(registry: BreakerRegistry): () => void {
@@ -52,11 +52,15 @@ export class BreakerWatch {
     const changed = (histogram === undefined) !== (this.#histogram === undefined);
     this.#histogram = histogram;
     // Timing a call costs a clock read, so breakers only listen for outcomes while recording.
-    if (changed && this.#running) {
-      for (const registry of [...this.#registryStops.keys()]) {
-        this.#unfollow(registry);
-        this.#follow(registry);
-      }
+    if (changed) this.resubscribe();
+  }
+
+  /** Subscribes every followed breaker again, to the listeners the current settings need. */
+  resubscribe(): void {
+    if (!this.#running) return;
+    for (const registry of [...this.#registryStops.keys()]) {
+      this.#unfollow(registry);
+      this.#follow(registry);
     }
   }
 
@@ -74,10 +78,6 @@ export class BreakerWatch {
         yield breaker;
       }
     }
-  }
-
-  halfOpenRejections(breaker: CircuitBreaker): number {
-    return this.#halfOpenRejections.get(breaker) ?? 0;
   }
 
   #follow(registry: BreakerRegistry): void {
@@ -101,10 +101,12 @@ export class BreakerWatch {
 
   #subscribe(breaker: CircuitBreaker): void {
     if (this.#breakerStops.has(breaker)) return;
-    const offs = [
-      breaker.on('rejection', (e) => this.#onRejection(breaker, e)),
-      breaker.on('stateChange', onStateChange),
-    ];
+    const offs: Array<() => void> = [];
+    const events = this.#events;
+    if (events.active) {
+      offs.push(breaker.on('stateChange', (e) => events.stateChange(e)));
+      offs.push(breaker.on('rejection', (e) => events.rejection(breaker, e)));
+    }
     if (this.#histogram) {
       offs.push(breaker.on('success', (e) => this.#recordDuration(breaker, e.durationMs, 'success')));
       offs.push(breaker.on('failure', (e) => this.#recordDuration(breaker, e.durationMs, 'failure')));
@@ -119,15 +121,6 @@ export class BreakerWatch {
     this.#breakerStops.delete(breaker);
   }
 
-  #onRejection(breaker: CircuitBreaker, e: BreakerEvents['rejection']): void {
-    if (e.state === 'half_open') this.#halfOpenRejections.set(breaker, this.halfOpenRejections(breaker) + 1);
-    trace.getActiveSpan()?.addEvent(EVENT_REJECTED, {
-      [ATTR_BREAKER_NAME]: e.name,
-      [ATTR_BREAKER_STATE]: e.state,
-      ...(e.shadow ? { 'circuit_breaker.shadow': true } : {}),
-    });
-  }
-
   #recordDuration(breaker: CircuitBreaker, durationMs: number | null, outcome: 'success' | 'failure'): void {
     if (durationMs === null || this.#histogram === undefined) return;
     let attributes = this.#durationAttributes.get(breaker);
@@ -138,12 +131,4 @@ export class BreakerWatch {
     }
     this.#histogram.record(durationMs / 1000, attributes[outcome]);
   }
-}
-
-function onStateChange(e: BreakerEvents['stateChange']): void {
-  trace.getActiveSpan()?.addEvent(EVENT_STATE_CHANGE, {
-    [ATTR_BREAKER_NAME]: e.name,
-    [ATTR_TRANSITION_FROM]: e.from,
-    [ATTR_TRANSITION_TO]: e.to,
-  });
 }

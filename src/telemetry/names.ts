@@ -1,5 +1,5 @@
 /**
- * Every metric name, unit, attribute key and span-event name breakwater exports. Dashboards,
+ * Every metric name, unit, attribute key and event name breakwater exports. Dashboards,
  * alerts and DESIGN.md depend on these strings; nothing else in the code spells them out.
  */
 
@@ -35,6 +35,10 @@ export const ATTR_BREAKER_OUTCOME = 'circuit_breaker.outcome';
 export const ATTR_BREAKER_STATE = 'circuit_breaker.state';
 export const ATTR_TRANSITION_FROM = 'circuit_breaker.transition.from';
 export const ATTR_TRANSITION_TO = 'circuit_breaker.transition.to';
+/** On rejection events in shadow mode (the call went through). */
+export const ATTR_BREAKER_SHADOW = 'circuit_breaker.shadow';
+/** On rejection log records: rejections of the breaker since its previous rejection record, this one included. */
+export const ATTR_REJECTED_COUNT = 'circuit_breaker.rejected_count';
 export const ATTR_SERVER_ADDRESS = 'server.address';
 export const ATTR_SERVER_PORT = 'server.port';
 
@@ -43,7 +47,7 @@ export const ATTR_HEALTH_COMPONENT_TYPE = 'health_check.component_type';
 export const ATTR_HEALTH_CHECK_STATUS = 'health_check.status';
 export const ATTR_HEAL_OUTCOME = 'health_check.heal.outcome';
 
-/** Span event added to the active span when a breaker refuses a call. */
+/** Event (span event and log record) of a call a breaker refused. */
 export const EVENT_REJECTED = 'circuit_breaker.rejected';
-/** Span event added to the span of the call that made a breaker change state. */
+/** Event (span event and log record) of a breaker changing state, in the call that made it change. */
 export const EVENT_STATE_CHANGE = 'circuit_breaker.state_change';

@@ -1,5 +1,7 @@
-import { diag as apiDiag, type DiagLogger, type Meter } from '@opentelemetry/api';
+import { diag as apiDiag, type DiagLogger, type Logger, type Meter } from '@opentelemetry/api';
 import type { BreakerRegistry } from '../breaker/registry.js';
+import type { Clock } from '../breaker/types.js';
+import { BreakerEventReporter, type EventTargets } from './breaker-events.js';
 import { observeBreakers } from './breaker-metrics.js';
 import { BreakerWatch } from './breaker-watch.js';
 import { BREAKER_METRICS, DURATION_BUCKETS_SECONDS } from './names.js';
@@ -11,6 +13,12 @@ export interface TelemetryOptions {
   registries?: readonly BreakerRegistry[];
   /** Record `circuit_breaker.call.duration` for every permitted call (default false). */
   durationHistogram?: boolean;
+  /** Where breaker events are reported (default both: span events and log records). */
+  events?: EventTargets;
+  /** Logger of the event log records (default: the global logs API's `breakwater` logger). */
+  logger?: Logger;
+  /** Time source of the rejection-record limit (default `performance`). */
+  clock?: Clock;
   /** Where collection faults go (default: the OTel diag logger). */
   diag?: DiagLogger;
 }
@@ -21,7 +29,8 @@ export interface TelemetryOptions {
  * before it is installed on the new one, so no series is ever reported twice.
  */
 export class BreakwaterTelemetry {
-  readonly #watch = new BreakerWatch();
+  readonly #events: BreakerEventReporter;
+  readonly #watch: BreakerWatch;
   readonly #sources = new Map<MetricSource, StopObserving | undefined>();
   readonly #diag: DiagLogger;
   #meter: Meter | undefined;
@@ -29,10 +38,16 @@ export class BreakwaterTelemetry {
 
   constructor(options: TelemetryOptions = {}) {
     this.#diag = options.diag ?? apiDiag;
+    this.#events = new BreakerEventReporter({
+      targets: options.events ?? { spans: true, logs: true },
+      logger: options.logger,
+      clock: options.clock,
+      diag: this.#diag,
+    });
+    this.#watch = new BreakerWatch(this.#events);
     for (const registry of options.registries ?? []) this.#watch.add(registry);
     this.#sources.set((meter) => observeBreakers(meter, {
       breakers: () => this.#watch.breakers(),
-      halfOpenRejections: (b) => this.#watch.halfOpenRejections(b),
       onError: (err) => this.#diag.error('breakwater: breaker metrics collection failed', err),
     }), undefined);
     if (options.durationHistogram) {
@@ -60,6 +75,17 @@ export class BreakwaterTelemetry {
     if (this.#sources.has(source)) return () => this.#removeSource(source);
     this.#sources.set(source, this.#enabled && this.#meter ? this.#install(source) : undefined);
     return () => this.#removeSource(source);
+  }
+
+  /** Where breaker events go from now on; breakers get (or lose) their event listeners accordingly. */
+  setEvents(targets: EventTargets): void {
+    const wasActive = this.#events.active;
+    this.#events.setTargets(targets);
+    if (this.#events.active !== wasActive) this.#watch.resubscribe();
+  }
+
+  setLogger(logger: Logger): void {
+    this.#events.setLogger(logger);
   }
 
   setMeter(meter: Meter): void {

@@ -642,6 +642,7 @@ describe('CircuitBreaker: metrics', () => {
       failedCalls: 0,
       ignoredCalls: 0,
       rejectedCalls: 0,
+      rejectedCallsHalfOpen: 0,
       stateTransitions: {},
       lastFailureTime: null,
       lastSuccessTime: null,

@@ -39,6 +39,7 @@ describe('half-open under a crowd', () => {
         successfulCalls: halfOpenMaxCalls,
         failedCalls: 1,
         rejectedCalls: 1_000 - halfOpenMaxCalls,
+        rejectedCallsHalfOpen: 1_000 - halfOpenMaxCalls,
       });
     });
   }

@@ -25,6 +25,7 @@ describe('toJSON() and initialState', () => {
         failedCalls: 1,
         ignoredCalls: 0,
         rejectedCalls: 0,
+        rejectedCallsHalfOpen: 0,
         stateTransitions: { 'closed->open': 1 },
         lastFailureTime: clock.t - 300,
         lastSuccessTime: clock.t - 300,
@@ -92,6 +93,25 @@ describe('toJSON() and initialState', () => {
     expect(invariantHolds(b)).toBe(true);
   });
 
+  it('keeps the half-open rejections, and restores a snapshot saved before they were counted', async () => {
+    const clock = new ManualClock();
+    const a = new CircuitBreaker({ name: 'x', failureThreshold: 1, openTimeoutMs: 1_000, clock });
+    await failTimes(a, 1);
+    await a.execute(async () => 1).catch(() => {}); // rejected while open
+    clock.advance(1_000);
+    const probe = a.tryAcquire();
+    expect(a.tryAcquire()).toBeUndefined(); // rejected while half-open
+    probe!.success();
+    expect(a.metrics).toMatchObject({ rejectedCalls: 2, rejectedCallsHalfOpen: 1 });
+    const saved = JSON.parse(JSON.stringify(a)) as CircuitBreakerSnapshot;
+    expect(new CircuitBreaker({ name: 'x', initialState: saved }).metrics.rejectedCallsHalfOpen).toBe(1);
+
+    const { rejectedCallsHalfOpen, ...older } = saved.metrics;
+    expect(rejectedCallsHalfOpen).toBe(1);
+    const b = new CircuitBreaker({ name: 'x', initialState: { ...saved, metrics: older } as CircuitBreakerSnapshot });
+    expect(b.metrics).toMatchObject({ rejectedCalls: 2, rejectedCallsHalfOpen: 0 });
+  });
+
   it('rejects a malformed snapshot, naming the field and value', () => {
     const good = new CircuitBreaker({ name: 'x' }).toJSON();
     const bad = (patch: object): (() => CircuitBreaker) => () =>
@@ -106,6 +126,10 @@ describe('toJSON() and initialState', () => {
       /"initialState\.metrics\.totalCalls" must be >= the sum of outcomes \(5\), got 0/,
     );
     expect(bad({ metrics: { ...good.metrics, stateTransitions: { 'up->down': 1 } } })).toThrow(/stateTransitions/);
+    expect(bad({ metrics: { ...good.metrics, rejectedCallsHalfOpen: -1 } })).toThrow(/"initialState\.metrics\.rejectedCallsHalfOpen" must be an integer >= 0, got -1/);
+    expect(bad({ metrics: { ...good.metrics, totalCalls: 2, rejectedCalls: 1, rejectedCallsHalfOpen: 2 } })).toThrow(
+      /"initialState\.metrics\.rejectedCallsHalfOpen" must be <= metrics\.rejectedCalls \(1\), got 2/,
+    );
     expect(() => new CircuitBreaker({ name: 'x', initialState: 'open' as never })).toThrow(TypeError);
   });
 });

@@ -49,6 +49,7 @@ describe('configFromEnv', () => {
       BREAKWATER_MAX_BREAKERS: '100',
       BREAKWATER_INSTRUMENT: 'HTTP,grpc',
       BREAKWATER_DURATION_HISTOGRAM: 'true',
+      BREAKWATER_EVENTS: 'Logs',
       BREAKWATER_HEALTH_PORT: '8081',
     });
     expect(warnings).toEqual([]);
@@ -60,14 +61,16 @@ describe('configFromEnv', () => {
       maxBreakers: 100,
       instrument: ['http', 'grpc'],
       durationHistogram: true,
+      events: { spans: false, logs: true },
     });
     expect(healthPort).toBe(8081);
   });
 
-  it('treats empty values as unset and accepts BREAKWATER_INSTRUMENT=none', () => {
-    const { config, warnings } = read({ BREAKWATER_FAILURE_THRESHOLD: '  ', BREAKWATER_INSTRUMENT: 'none' });
+  it('treats empty values as unset and accepts BREAKWATER_INSTRUMENT=none and BREAKWATER_EVENTS=none', () => {
+    const { config, warnings } = read({ BREAKWATER_FAILURE_THRESHOLD: '  ', BREAKWATER_INSTRUMENT: 'none', BREAKWATER_EVENTS: 'none' });
     expect(warnings).toEqual([]);
-    expect(config).toEqual({ instrument: [] });
+    expect(config).toEqual({ instrument: [], events: { spans: false, logs: false } });
+    expect(read({ BREAKWATER_EVENTS: 'spans, logs' }).config).toEqual({ events: { spans: true, logs: true } });
   });
 
   it('warns once per bad variable, naming it and its value, and keeps the good ones', () => {
@@ -81,11 +84,13 @@ describe('configFromEnv', () => {
       BREAKWATER_MAX_BREAKERS: '-1',
       BREAKWATER_INSTRUMENT: 'http,carrier-pigeon',
       BREAKWATER_DURATION_HISTOGRAM: 'maybe',
+      BREAKWATER_EVENTS: 'logs,traces',
       BREAKWATER_HEALTH_PORT: '70000',
     });
     expect(config).toEqual({ breaker: { halfOpenMaxCalls: 2 } });
     expect(healthPort).toBeUndefined();
-    expect(warnings).toHaveLength(9);
+    expect(warnings).toHaveLength(10);
+    expect(warnings).toContain(`breakwater: ignoring BREAKWATER_EVENTS="logs,traces": expected a list of spans, logs (or 'none'); using the default`);
     for (const [variable, value] of [
       ['BREAKWATER_FAILURE_THRESHOLD', '"five"'],
       ['BREAKWATER_SUCCESS_THRESHOLD', '"0"'],
@@ -95,6 +100,7 @@ describe('configFromEnv', () => {
       ['BREAKWATER_MAX_BREAKERS', '"-1"'],
       ['BREAKWATER_INSTRUMENT', '"http,carrier-pigeon"'],
       ['BREAKWATER_DURATION_HISTOGRAM', '"maybe"'],
+      ['BREAKWATER_EVENTS', '"logs,traces"'],
       ['BREAKWATER_HEALTH_PORT', '"70000"'],
     ]) {
       expect(warnings.filter((w) => w.includes(`${variable}=${value}`)), variable).toHaveLength(1);

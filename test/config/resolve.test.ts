@@ -54,8 +54,26 @@ describe('config parsing', () => {
     expect(r.isExcluded).toBeUndefined();
     expect(r.retry).toBeUndefined();
     expect(r.durationHistogram).toBe(false);
+    expect(r.events).toEqual({ spans: true, logs: true });
     expect(r.httpFailure[500]).toBe(1);
     expect(r.httpFailure[404]).toBe(0);
+  });
+
+  it('events: each target on unless turned off; anything else is one ConfigError naming the option', () => {
+    expect(resolveConfig({ events: {} }).events).toEqual({ spans: true, logs: true });
+    expect(resolveConfig({ events: { spans: false } }).events).toEqual({ spans: false, logs: true });
+    expect(resolveConfig({ events: { spans: false, logs: false } }).events).toEqual({ spans: false, logs: false });
+    const refused = (events: unknown) => {
+      try {
+        resolveConfig({ events: events as never });
+      } catch (err) {
+        return err instanceof ConfigError ? `${err.option}: ${err.message}` : `not a ConfigError: ${String(err)}`;
+      }
+      return 'accepted';
+    };
+    expect(refused(false)).toBe('events: BreakwaterInstrumentation: option "events" must be an object, got false');
+    expect(refused({ logs: 'yes' })).toBe('events.logs: BreakwaterInstrumentation: option "events.logs" must be true or false, got "yes"');
+    expect(refused({ span: false })).toMatch(/^events\.span: .*"events\.span".*spans/);
   });
 
   it('destination overrides are merged over the breaker defaults', () => {

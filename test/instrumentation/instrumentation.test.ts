@@ -1,4 +1,4 @@
-import { context, metrics, trace } from '@opentelemetry/api';
+import { context, logs, metrics, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { suppressTracing } from '@opentelemetry/core';
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
@@ -23,6 +23,7 @@ afterEach(() => {
   server.status = 200;
   metrics.disable();
   trace.disable();
+  logs.disable();
   context.disable();
 });
 
@@ -292,5 +293,60 @@ describe('BreakwaterInstrumentation', () => {
       expect.objectContaining({ name: 'circuit_breaker.rejected', attributes: { 'circuit_breaker.name': key, 'circuit_breaker.state': 'open' } }),
     ]);
     await tracerProvider.shutdown();
+  });
+
+  it('with events: { spans: false }, adds no span events; setConfig() turns them back on', async () => {
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+    const exporter = new InMemorySpanExporter();
+    const { TracerProvider } = await import('@opentelemetry/sdk-trace');
+    const tracerProvider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
+    const tracer = tracerProvider.getTracer('test');
+    const breaker = { failureThreshold: 1, openTimeoutMs: 60_000 };
+    const inst = instrumentation({ breaker, events: { spans: false } });
+    server.status = 503;
+    const call = (name: string) => tracer.startActiveSpan(name, async (span) => {
+      await fetchOutcome(server.origin);
+      span.end();
+    });
+    await call('tripping call');
+    await call('rejected call');
+    inst.setConfig({ instrument: ['fetch'], breaker });
+    await call('rejected again');
+    const events = Object.fromEntries(exporter.getFinishedSpans().map((s) => [s.name, s.events.map((e) => e.name)]));
+    expect(events).toEqual({ 'tripping call': [], 'rejected call': [], 'rejected again': ['circuit_breaker.rejected'] });
+    await tracerProvider.shutdown();
+  });
+
+  it('inside NodeSDK, emits transitions and rejections as log records on the call\'s trace', async () => {
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+    const { InMemoryLogRecordExporter, SimpleLogRecordProcessor } = await import('@opentelemetry/sdk-logs');
+    const logExporter = new InMemoryLogRecordExporter();
+    const inst = instrumentation({ breaker: { failureThreshold: 1, openTimeoutMs: 60_000 } });
+    const sdk = new NodeSDK({
+      instrumentations: [inst], metricReaders: [], spanProcessors: [new SimpleSpanProcessor({ exporter: new InMemorySpanExporter() })],
+      logRecordProcessors: [new SimpleLogRecordProcessor({ exporter: logExporter })],
+    });
+    sdk.start();
+    server.status = 503;
+    const key = `127.0.0.1:${server.port}`;
+    const traceId = await trace.getTracer('test').startActiveSpan('calls', async (span) => {
+      await fetchOutcome(server.origin);
+      await fetchOutcome(server.origin);
+      await fetchOutcome(server.origin); // within the second: no second rejection record
+      span.end();
+      return span.spanContext().traceId;
+    });
+    // The SDK exports a record once its resource is detected: flush before reading.
+    await (logs.getLoggerProvider() as unknown as { forceFlush(): Promise<void> }).forceFlush();
+    const records = logExporter.getFinishedLogRecords();
+    expect(records.map((r) => [r.instrumentationScope.name, r.eventName, r.spanContext?.traceId])).toEqual([
+      ['breakwater', 'circuit_breaker.state_change', traceId],
+      ['breakwater', 'circuit_breaker.rejected', traceId],
+    ]);
+    expect(records.map((r) => r.attributes)).toEqual([
+      { 'circuit_breaker.name': key, 'circuit_breaker.transition.from': 'closed', 'circuit_breaker.transition.to': 'open' },
+      { 'circuit_breaker.name': key, 'circuit_breaker.state': 'open', 'circuit_breaker.rejected_count': 1 },
+    ]);
+    await sdk.shutdown();
   });
 });

@@ -80,6 +80,17 @@ describe('breaker metrics', () => {
     await provider.shutdown();
   });
 
+  it('reports the same series with events off, when no listener is on the breakers', async () => {
+    const { clock, registry } = setup();
+    const { provider, reader } = meterProvider();
+    const telemetry = new BreakwaterTelemetry({ registries: [registry], events: { spans: false, logs: false } });
+    telemetry.setMeter(provider.getMeter('breakwater'));
+    telemetry.enable();
+    await scriptedScenario(registry, clock);
+    expectScenarioSeries(await collect(reader)); // half-open rejections included: the breaker counts them
+    await provider.shutdown();
+  });
+
   it('drops the series of an evicted breaker from the next collection (and keeps the others)', async () => {
     const { registry } = setup();
     const { provider, reader } = meterProvider();
