@@ -1,6 +1,6 @@
 import { logs, SeverityNumber, trace, type Attributes, type DiagLogger, type Logger } from '@opentelemetry/api';
 import type { CircuitBreaker } from '../breaker/circuit-breaker.js';
-import type { BreakerEvents, Clock } from '../breaker/types.js';
+import type { BreakerEvents } from '../breaker/types.js';
 import {
   ATTR_BREAKER_NAME, ATTR_BREAKER_SHADOW, ATTR_BREAKER_STATE, ATTR_REJECTED_COUNT, ATTR_TRANSITION_FROM,
   ATTR_TRANSITION_TO, EVENT_REJECTED, EVENT_STATE_CHANGE, SCOPE_NAME,
@@ -15,9 +15,9 @@ export interface EventTargets {
 /** Rejection log records of one breaker are at most this far apart. */
 export const REJECTION_LOG_INTERVAL_MS = 1_000;
 
-/** One breaker's rejection records: when the last one went out, and rejections since it. */
+/** One breaker's rejection records: whether the next may go out, and rejections since the last. */
 interface RejectionWindow {
-  at: number;
+  open: boolean;
   count: number;
 }
 
@@ -25,8 +25,6 @@ export interface BreakerEventsOptions {
   targets: EventTargets;
   /** Default: the global logs API's `breakwater` logger. */
   logger?: Logger;
-  /** Time source of the rejection-record limit (default `performance`, monotonic). */
-  clock?: Clock;
   diag: DiagLogger;
 }
 
@@ -36,11 +34,11 @@ export interface BreakerEventsOptions {
  * one set of attributes. Transitions are rare and always reported. Rejections can come by the
  * hundred thousand per second, so their log records are limited per breaker: one, then none for
  * REJECTION_LOG_INTERVAL_MS, the next one counting every rejection since the previous record.
+ * A timer reopens the window (at most one per breaker per interval), so a rejection reads no clock.
  */
 export class BreakerEventReporter {
   #targets: EventTargets;
   #logger: Logger;
-  readonly #clock: Clock;
   readonly #diag: DiagLogger;
   readonly #windows = new WeakMap<CircuitBreaker, RejectionWindow>();
   #faultReported = false;
@@ -48,7 +46,6 @@ export class BreakerEventReporter {
   constructor(options: BreakerEventsOptions) {
     this.#targets = options.targets;
     this.#logger = options.logger ?? logs.getLogger(SCOPE_NAME);
-    this.#clock = options.clock ?? performance;
     this.#diag = options.diag;
   }
 
@@ -75,7 +72,7 @@ export class BreakerEventReporter {
           eventName: EVENT_STATE_CHANGE,
           severityNumber: warn ? SeverityNumber.WARN : SeverityNumber.INFO,
           severityText: warn ? 'WARN' : 'INFO',
-          attributes: { ...attributes },
+          attributes,
         });
       }
     } catch (err) {
@@ -92,16 +89,19 @@ export class BreakerEventReporter {
       if (!this.#targets.logs) return;
       let window = this.#windows.get(breaker);
       if (window === undefined) {
-        window = { at: -Infinity, count: 0 };
+        window = { open: true, count: 0 };
         this.#windows.set(breaker, window);
       }
       window.count++;
-      const now = this.#clock.now();
-      if (now - window.at < REJECTION_LOG_INTERVAL_MS) return;
+      if (!window.open) return;
       const attributes = rejectionAttributes(e);
       attributes[ATTR_REJECTED_COUNT] = window.count;
-      window.at = now;
+      window.open = false;
       window.count = 0;
+      const reopen = window;
+      setTimeout(() => {
+        reopen.open = true;
+      }, REJECTION_LOG_INTERVAL_MS).unref();
       this.#logger.emit({ eventName: EVENT_REJECTED, severityNumber: SeverityNumber.WARN, severityText: 'WARN', attributes });
     } catch (err) {
       this.#fault(err);

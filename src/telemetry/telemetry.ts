@@ -1,6 +1,5 @@
 import { diag as apiDiag, type DiagLogger, type Logger, type Meter } from '@opentelemetry/api';
 import type { BreakerRegistry } from '../breaker/registry.js';
-import type { Clock } from '../breaker/types.js';
 import { BreakerEventReporter, type EventTargets } from './breaker-events.js';
 import { observeBreakers } from './breaker-metrics.js';
 import { BreakerWatch } from './breaker-watch.js';
@@ -17,8 +16,6 @@ export interface TelemetryOptions {
   events?: EventTargets;
   /** Logger of the event log records (default: the global logs API's `breakwater` logger). */
   logger?: Logger;
-  /** Time source of the rejection-record limit (default `performance`). */
-  clock?: Clock;
   /** Where collection faults go (default: the OTel diag logger). */
   diag?: DiagLogger;
 }
@@ -41,7 +38,6 @@ export class BreakwaterTelemetry {
     this.#events = new BreakerEventReporter({
       targets: options.events ?? { spans: true, logs: true },
       logger: options.logger,
-      clock: options.clock,
       diag: this.#diag,
     });
     this.#watch = new BreakerWatch(this.#events);

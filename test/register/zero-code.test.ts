@@ -141,4 +141,35 @@ describe('breakwater/register (child processes)', () => {
     expect(Buffer.concat(bodies).toString('latin1')).toContain('circuit_breaker.calls');
     await expect(scrape(metricsPort)).rejects.toThrow();
   });
+
+  it('exports breaker events as log records with OTEL_LOGS_EXPORTER=otlp, and none with BREAKWATER_EVENTS=spans', async () => {
+    const logBodies = async (events: Record<string, string>): Promise<string> => {
+      const bodies: Buffer[] = [];
+      const collector = http.createServer((req, res) => {
+        const chunks: Buffer[] = [];
+        req.on('data', (c: Buffer) => chunks.push(c));
+        req.on('end', () => {
+          if (req.url === '/v1/logs') bodies.push(Buffer.concat(chunks));
+          res.end();
+        });
+      });
+      await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
+      const child = runApp(PRELOADS.esm.preload, PRELOADS.esm.app, {
+        OTEL_METRICS_EXPORTER: 'none',
+        OTEL_LOGS_EXPORTER: 'otlp',
+        OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: `http://127.0.0.1:${(collector.address() as AddressInfo).port}/v1/logs`,
+        BREAKWATER_FAILURE_THRESHOLD: '1', // the app's one failing call opens its breaker
+        ...events,
+      });
+      const exit = await child.exit;
+      collector.close();
+      expect(exit).toEqual({ code: 0, signal: null });
+      expect(child.stderr).toBe('');
+      return Buffer.concat(bodies).toString('latin1');
+    };
+    const exported = await logBodies({});
+    expect(exported).toContain('circuit_breaker.state_change');
+    expect(exported).toContain('circuit_breaker.transition.to');
+    expect(await logBodies({ BREAKWATER_EVENTS: 'spans' })).not.toContain('circuit_breaker');
+  });
 });

@@ -13,9 +13,9 @@ const fail = async (): Promise<never> => {
   throw new Error('down');
 };
 
-/** A telemetry whose events go to an in-memory log exporter, with the rejection limit on `time`. */
+/** A telemetry whose events go to an in-memory log exporter (the rejection limit runs on fake timers). */
 function setup(events?: EventTargets) {
-  const time = { t: 0 };
+  vi.useFakeTimers({ toFake: ['setTimeout'] });
   const breakerTime = { t: 1_000_000 };
   const exporter = new InMemoryLogRecordExporter();
   const provider = new LoggerProvider({ processors: [new SimpleLogRecordProcessor({ exporter })] });
@@ -26,7 +26,6 @@ function setup(events?: EventTargets) {
     registries: [registry],
     ...(events ? { events } : {}),
     logger: provider.getLogger('breakwater'),
-    clock: { now: () => time.t },
   });
   telemetry.enable();
   const records = () =>
@@ -36,7 +35,7 @@ function setup(events?: EventTargets) {
       scope: r.instrumentationScope.name,
       attributes: { ...r.attributes },
     }));
-  return { time, breakerTime, registry, telemetry, provider, exporter, records };
+  return { breakerTime, registry, telemetry, provider, exporter, records };
 }
 
 async function rejectTimes(breaker: CircuitBreaker, n: number): Promise<void> {
@@ -44,6 +43,7 @@ async function rejectTimes(breaker: CircuitBreaker, n: number): Promise<void> {
 }
 
 afterEach(() => {
+  vi.useRealTimers();
   vi.restoreAllMocks();
   trace.disable();
   context.disable();
@@ -66,7 +66,7 @@ describe('breaker events as log records', () => {
   });
 
   it('emits at most one rejection record per breaker per second, counting the rejections since the last one', async () => {
-    const { time, registry, records } = setup();
+    const { registry, records } = setup();
     const b = registry.get(NAME);
     const other = registry.get('other:443');
     b.forceOpen();
@@ -83,16 +83,30 @@ describe('breaker events as log records', () => {
     expect(rejections()).toEqual([record(NAME, 1)]);
     await rejectTimes(other, 1); // each breaker has its own limit
     expect(rejections()).toEqual([record(NAME, 1), record('other:443', 1)]);
-    time.t += 999;
+    vi.advanceTimersByTime(999);
     await rejectTimes(b, 1);
     expect(rejections()).toHaveLength(2);
-    time.t += 1;
+    vi.advanceTimersByTime(1);
     await rejectTimes(b, 1); // 4 + 1 held back, and this one
     expect(rejections()).toEqual([record(NAME, 1), record('other:443', 1), record(NAME, 6)]);
-    time.t += 60_000;
+    expect(vi.getTimerCount()).toBe(1); // the one breaker's window, and nothing else
+    vi.advanceTimersByTime(60_000);
     await rejectTimes(b, 1);
     expect(rejections().at(-1)).toEqual(record(NAME, 1));
     expect(b.metrics.rejectedCalls).toBe(8); // the metric counts every one
+  });
+
+  it('holds the process open with no timer of its own', async () => {
+    const { registry } = setup();
+    vi.useRealTimers();
+    const timers = vi.spyOn(globalThis, 'setTimeout');
+    const b = registry.get(NAME);
+    b.forceOpen();
+    await rejectTimes(b, 2);
+    expect(timers).toHaveBeenCalledTimes(1);
+    const timer = timers.mock.results[0]!.value as NodeJS.Timeout;
+    expect(timer.hasRef()).toBe(false);
+    clearTimeout(timer);
   });
 
   it('names the half-open state and shadow mode on rejections', async () => {
@@ -193,7 +207,7 @@ describe('event targets', () => {
   it('with both off, subscribes no listener to any breaker; turned on, it subscribes them', async () => {
     const on = vi.spyOn(CircuitBreaker.prototype, 'on');
     const reported = vi.spyOn(BreakerEventReporter.prototype, 'rejection');
-    const { time, registry, telemetry, records } = setup({ spans: false, logs: false });
+    const { registry, telemetry, records } = setup({ spans: false, logs: false });
     const before = registry.get('before:443'); // followed at once, before any call
     const after = registry.get(NAME); // created while followed
     await after.execute(fail).catch(() => {});
@@ -213,7 +227,7 @@ describe('event targets', () => {
     const off = vi.spyOn(CircuitBreaker.prototype, 'off');
     telemetry.setEvents({ spans: false, logs: false });
     expect(off).toHaveBeenCalledTimes(4);
-    time.t += 10_000;
+    vi.advanceTimersByTime(10_000);
     await rejectTimes(after, 1);
     expect(reported).toHaveBeenCalledTimes(1);
   });
