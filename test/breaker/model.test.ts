@@ -17,6 +17,8 @@ interface Config {
   minCalls: number;
   successThreshold: number;
   halfOpenMaxCalls: number;
+  /** Every probe slot taken and no probe admitted for this long: the probes count as a failure. */
+  halfOpenTimeoutMs: number;
   openTimeoutMs: number;
   maxOpenTimeoutMs: number;
   backoffMultiplier: number;
@@ -33,6 +35,7 @@ class Model {
   forced = false;
   probes = 0;
   probeOk = 0;
+  lastProbeAt = 0;
   window: boolean[] = [];
   consecutive = 0;
   total = 0;
@@ -48,6 +51,10 @@ class Model {
 
   observe(): CircuitState {
     if (this.state === 'open' && !this.forced && this.clock.t >= this.openUntil) this.move('half_open');
+    else if (this.state === 'half_open' && this.probes >= this.c.halfOpenMaxCalls && this.clock.t - this.lastProbeAt >= this.c.halfOpenTimeoutMs) {
+      this.openings++;
+      this.move('open');
+    }
     return this.state;
   }
 
@@ -72,6 +79,7 @@ class Model {
     if (s === 'closed') return { epoch: this.epoch };
     if (s === 'half_open' && this.probes < this.c.halfOpenMaxCalls) {
       this.probes++;
+      this.lastProbeAt = this.clock.t;
       return { epoch: this.epoch };
     }
     this.rejected++;
@@ -170,6 +178,7 @@ const config: fc.Arbitrary<Config> = fc
     minCalls: fc.integer({ min: 1, max: 8 }),
     successThreshold: fc.integer({ min: 1, max: 3 }),
     halfOpenMaxCalls: fc.integer({ min: 1, max: 3 }),
+    halfOpenTimeoutMs: fc.integer({ min: 1, max: 20_000 }),
     openTimeoutMs: fc.integer({ min: 1, max: 1_000 }),
     maxExtra: fc.integer({ min: 0, max: 4_000 }),
     backoffMultiplier: fc.constantFrom(1, 1.5, 2, 3),
@@ -204,6 +213,7 @@ describe('model-based: breaker vs reference model', () => {
           clock,
           successThreshold: c.successThreshold,
           halfOpenMaxCalls: c.halfOpenMaxCalls,
+          halfOpenTimeoutMs: c.halfOpenTimeoutMs,
           openTimeoutMs: c.openTimeoutMs,
           maxOpenTimeoutMs: c.maxOpenTimeoutMs,
           backoffMultiplier: c.backoffMultiplier,
