@@ -1,5 +1,6 @@
 import { nextTurn, rejectionOverBudget } from '../common/rejection-turns.js';
 import { backoffMs } from './backoff.js';
+import { retryDelayMs, worthRetrying } from './retry-rule.js';
 import { runAttempt, sleep } from './call-runner.js';
 import { createOpenError, type CircuitOpenError, SlowCallError } from './errors.js';
 import { InFlightAges, UNTRACKED } from './in-flight-ages.js';
@@ -460,22 +461,11 @@ export class CircuitBreaker {
 
   #worthRetrying(errOrResult: unknown, attempt: number, retry: ResolvedRetry, ticket: number, thrown: boolean): boolean {
     if (this.#openedMeanwhile(ticket)) return false;
-    if (retry.retryOn !== undefined) {
-      try {
-        return retry.retryOn(errOrResult, attempt) === true;
-      } catch {
-        return false;
-      }
-    }
-    return thrown ? this.countsAsFailure(errOrResult) : true;
+    return worthRetrying(retry, errOrResult, attempt, thrown, (err) => this.countsAsFailure(err));
   }
 
   #retryDelay(attempt: number, retry: ResolvedRetry): number {
-    return backoffMs(
-      attempt,
-      { initialMs: retry.baseDelayMs, maxMs: retry.maxDelayMs, multiplier: retry.multiplier, jitter: retry.jitter },
-      retry.jitter === 0 ? 0 : this.#options.random(),
-    );
+    return retryDelayMs(retry, attempt, this.#options.random);
   }
 
   #isResultFailure(value: unknown): boolean {

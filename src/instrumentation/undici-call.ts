@@ -21,7 +21,7 @@
  * each contract gets its own class and the caller's handler is wrapped in the one it speaks.
  */
 import type { CircuitBreaker } from '../breaker/circuit-breaker.js';
-import { backoffMs } from '../breaker/backoff.js';
+import { retryDelayMs, worthRetrying } from '../breaker/retry-rule.js';
 import { CallTimeoutError } from '../breaker/errors.js';
 import { deliverRejection } from '../common/rejection-turns.js';
 import type { Permit } from '../breaker/types.js';
@@ -266,23 +266,15 @@ abstract class ProtectedCall {
     if (retry === undefined || this.attempt >= retry.attempts || this.callerAborted) return false;
     // Another call opened the breaker meanwhile: the destination is known to be down.
     if (breaker.state === 'open') return false;
-    if (retry.retryOn === undefined) return breaker.countsAsFailure(err);
-    try {
-      return retry.retryOn(err, this.attempt) === true;
-    } catch (fault) {
-      ctx.diag.error('breakwater: retry.retryOn threw; not retrying', fault);
-      return false;
-    }
+    return worthRetrying(retry, err, this.attempt, true, (e) => breaker.countsAsFailure(e), (fault) =>
+      ctx.diag.error('breakwater: retry.retryOn threw; not retrying', fault),
+    );
   }
 
   private retryLater(): void {
     const { retry } = this.setup;
     const r = retry!;
-    const backoff = backoffMs(
-      this.attempt,
-      { initialMs: r.baseDelayMs, maxMs: r.maxDelayMs, multiplier: r.multiplier, jitter: r.jitter },
-      r.jitter === 0 ? 0 : Math.random(),
-    );
+    const backoff = retryDelayMs(r, this.attempt, Math.random);
     const delay = Math.max(backoff, this.serverWaitMs);
     this.serverWaitMs = 0;
     // Not unref()ed, unlike breakwater's other timers: this one stands for a request the caller is
