@@ -4,7 +4,7 @@ import { retryDelayMs, worthRetrying } from './retry-rule.js';
 import { runAttempt, sleep } from './call-runner.js';
 import { createOpenError, type CircuitOpenError, SlowCallError } from './errors.js';
 import { InFlightAges, UNTRACKED } from './in-flight-ages.js';
-import { Listeners } from './listeners.js';
+import { Listeners } from '../common/listeners.js';
 import { OptionChecker } from '../common/option-checker.js';
 import { resolveOptions, resolveRetry, type BreakerConfig, type ResolvedRetry } from './options.js';
 import { ConsecutiveFailures, FailureRateWindow, type TripPolicy } from './policies.js';

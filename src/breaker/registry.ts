@@ -1,5 +1,5 @@
 import { CircuitBreaker } from './circuit-breaker.js';
-import { Listeners } from './listeners.js';
+import { Listeners } from '../common/listeners.js';
 import { OptionChecker } from '../common/option-checker.js';
 import { PER_BREAKER_OPTIONS, resolveConfig, resolveOptions, WithConfig, type BreakerConfig } from './options.js';
 import type { CircuitBreakerOptions } from './types.js';

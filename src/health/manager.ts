@@ -1,6 +1,6 @@
 import { diag } from '../common/otel-api.js';
 import type { Server } from 'node:http';
-import { Listeners } from '../breaker/listeners.js';
+import { Listeners } from '../common/listeners.js';
 import { OptionChecker } from '../common/option-checker.js';
 import type {
   CheckRegistration,

@@ -61,7 +61,7 @@ export interface OutcomeRules {
  * because grpc-js's internal cancels (deadline, channel shutdown) run on the inner call itself.
  * A cancel before any response metadata or message follows the rule of abandoned-call.ts.
  */
-export class ProtectedCall implements GrpcCall, GrpcListener {
+export class ProtectedGrpcCall implements GrpcCall, GrpcListener {
   private listener: GrpcListener | undefined;
   private cancelledAt = NaN;
   private responded = false;

@@ -3,7 +3,7 @@ import { CircuitOpenError } from '../breaker/errors.js';
 import type { CircuitBreaker } from '../breaker/circuit-breaker.js';
 import type { Permit } from '../breaker/types.js';
 import type { ClientContext } from './client-context.js';
-import { ProtectedCall, RejectedCall, type GrpcCall } from './grpc-call.js';
+import { ProtectedGrpcCall, RejectedCall, type GrpcCall } from './grpc-call.js';
 import { GRPC_UNAVAILABLE } from './grpc-outcome.js';
 import { breakerKeyForTarget } from './grpc-target.js';
 import { unwrap, wrap } from './wrap.js';
@@ -26,7 +26,7 @@ import { unwrap, wrap } from './wrap.js';
  * two coexist in either registration order: its span wraps the call, our breaker the wire attempt.
  *
  * A rejected call gets a stand-in `Call` (RejectedCall) that never reaches the channel's resolver
- * or connections, so nothing is sent; a permitted call is wrapped (ProtectedCall) to settle its
+ * or connections, so nothing is sent; a permitted call is wrapped (ProtectedGrpcCall) to settle its
  * permit on the call's one final status.
  *
  * Not covered: a client built with `channelOverride` set to a user's own `Channel` implementation
@@ -133,7 +133,7 @@ function protectedCreateCall(
     permit.ignore();
     throw err;
   }
-  return new ProtectedCall(call, permit, ctx, breaker!.callTimeoutMs);
+  return new ProtectedGrpcCall(call, permit, ctx, breaker!.callTimeoutMs);
 }
 
 // getTarget() builds a fresh string on each call; the key of a channel never changes.

@@ -113,7 +113,7 @@ function legacyError(handler: LegacyHandler, err: Error): void {
   handler.onError!(err);
 }
 
-abstract class ProtectedCall {
+abstract class ProtectedDispatch {
   protected readonly setup: CallSetup;
   /** The permit has its outcome. */
   protected settled = false;
@@ -345,7 +345,7 @@ function toError(reason: unknown): Error {
 }
 
 /** Wraps a handler of the legacy contract (Node's global fetch on Node 22 and 24, undici <= 7). */
-export class LegacyCall extends ProtectedCall {
+export class LegacyCall extends ProtectedDispatch {
   private readonly handler: LegacyHandler;
   private abortCurrent: AbortFn | undefined;
   private readonly abortByCaller: AbortFn = (reason) => this.callerAbort(reason);
@@ -423,7 +423,7 @@ export class LegacyCall extends ProtectedCall {
  * Wraps a handler of the current contract (undici 7+, undici 8's request/fetch/stream). The caller
  * gets one controller for the whole call, so an abort after a retry reaches the running attempt.
  */
-export class ModernCall extends ProtectedCall implements RequestController {
+export class ModernCall extends ProtectedDispatch implements RequestController {
   private readonly handler: ModernHandler;
   private controller: RequestController | undefined;
 

@@ -1,5 +1,5 @@
 /**
- * Listener lists shared by the breaker and the registry. Lists are copied on change, so an emit
+ * Listener lists shared by the breaker, the registry and the health manager. Lists are copied on change, so an emit
  * iterates a stable array even when a listener unsubscribes itself. A throwing listener is
  * reported once (as a process warning) and never reaches the call that emitted.
  */
