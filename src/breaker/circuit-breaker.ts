@@ -561,7 +561,7 @@ export class CircuitBreaker {
     this.#inFlight--;
     if (ticket === SHADOW) return;
     this.#successfulCalls++;
-    this.#lastSuccessTime = this.#options.successClock.now();
+    this.#lastSuccessTime = this.#options.clock.now();
     const listeners = this.#listeners;
     if (listeners !== undefined && listeners.has('success')) listeners.emit('success', { name: this.name, durationMs: null });
     if (ticket !== this.#period) return;
@@ -594,7 +594,7 @@ export class CircuitBreaker {
     }
     if (outcome === SUCCESS) {
       this.#successfulCalls++;
-      this.#lastSuccessTime = now === now ? now : o.successClock.now();
+      this.#lastSuccessTime = now === now ? now : (now = o.clock.now());
       if (listeners?.has('success')) listeners.emit('success', { name: this.name, durationMs });
     } else if (outcome === FAILURE) {
       this.#failedCalls++;

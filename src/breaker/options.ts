@@ -1,5 +1,4 @@
 import { OptionChecker } from '../common/option-checker.js';
-import { turnNow } from '../common/turn-clock.js';
 import { readSnapshot } from './snapshot.js';
 import type { CircuitBreakerOptions, CircuitBreakerSnapshot, Clock, RetryOptions } from './types.js';
 
@@ -34,8 +33,6 @@ export interface BreakerConfig {
    * histogram) and would jump when the wall clock is set.
    */
   timer: Clock;
-  /** The time a success records: `clock` when injected, else Date.now() read once per turn (turn-clock.ts). */
-  successClock: Clock;
   random: () => number;
 }
 
@@ -65,7 +62,6 @@ export const RETRY_DEFAULTS = { baseDelayMs: 100, maxDelayMs: 5_000, multiplier:
 
 const NO_ATTRIBUTES: Readonly<Record<string, string | number>> = Object.freeze({});
 const DATE_CLOCK: Clock = Object.freeze({ now: Date.now });
-const TURN_CLOCK: Clock = Object.freeze({ now: turnNow });
 // Looked up on each call (not bound once) so that fake timers installed later are honoured.
 const PERFORMANCE_CLOCK: Clock = Object.freeze({ now: () => performance.now() });
 
@@ -230,7 +226,6 @@ export function resolveConfig(
     shadow: check.boolean('shadow', options.shadow, false),
     clock,
     timer: clock === DATE_CLOCK ? PERFORMANCE_CLOCK : clock,
-    successClock: clock === DATE_CLOCK ? TURN_CLOCK : clock,
     random: check.fn<() => number>('random', options.random) ?? Math.random,
   };
 }
